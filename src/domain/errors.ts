@@ -82,7 +82,7 @@ export function isApiError(value: unknown): value is ApiError {
   return (
     value instanceof Error &&
     typeof (value as Partial<ApiError>).code === 'string' &&
-    (value as { code: string }).code in ERROR_CODES
+    (value as unknown as { code: string }).code in ERROR_CODES
   );
 }
 

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { ROLES, type Role } from '../domain/types.js';
+import { createServices } from '../services/index.js';
+import { openStore } from '../store/index.js';
+import { databaseUrlOf } from '../config/index.js';
+import { configFrom, withStoreOptions } from './options.js';
+
+/** Operator commands: they open the store directly, so they work before any key exists. */
+export function registerAccountCommands(program: Command): void {
+  const account = program.command('account').description('manage accounts (operator)');
+  withStoreOptions(account.command('create <accountId>').description('create an account and print its admin API key'))
+    .option('--display-name <name>', 'display name')
+    .action(async (accountId: string, options: Record<string, unknown>) => {
+      await withServices(options, async (services) => {
+        const created = await services.accounts.createAccount({ accountId, displayName: options['displayName'] as string | undefined });
+        process.stdout.write(`account ${accountId} created\nadmin API key: ${created.key}\n`);
+      });
+    });
+
+  const key = program.command('key').description('manage API keys (operator)');
+  withStoreOptions(key.command('create <accountId>').description('create an API key for an account and print it'))
+    .option('--role <role>', `role: ${ROLES.join(' or ')}`, 'user')
+    .option('--id <keyId>', 'key id (default: generated)')
+    .action(async (accountId: string, options: Record<string, unknown>) => {
+      const role = options['role'] as string;
+      if (!ROLES.includes(role as Role)) throw new Error(`--role: "${role}" is not one of ${ROLES.join(', ')}`);
+      await withServices(options, async (services) => {
+        const created = await services.accounts.createKey(accountId, { role: role as Role, keyId: options['id'] as string | undefined });
+        process.stdout.write(`API key ${created.record.id} (${role}) for ${accountId}: ${created.key}\n`);
+      });
+    });
+}
+
+async function withServices(options: Record<string, unknown>, work: (services: ReturnType<typeof createServices>) => Promise<void>): Promise<void> {
+  const store = await openStore({ url: databaseUrlOf(configFrom(options)) });
+  try {
+    await work(createServices(store));
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { registerAccountCommands } from './account.js';
+import { registerServeCommand } from './serve.js';
+
+/** `tally`: the server, workers and the operator commands. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('tally').description('Tally: a self-hosted, Fireworks-compatible evaluation platform');
+  program.showHelpAfterError().exitOverride();
+  registerServeCommand(program);
+  registerAccountCommands(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error: unknown) {
+    const code = (error as { exitCode?: number; code?: string }).exitCode;
+    if (typeof code === 'number') {
+      process.exitCode = code === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`tally: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

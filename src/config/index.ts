@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One typed configuration, layered defaults < config file < environment < flags, parsed once at
+ * start by the composition root and passed down. Nothing else reads process.env.
+ */
+export const configSchema = z.strictObject({
+  /** @default "127.0.0.1" */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** @default 8000 */
+  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Where the SQLite file, builds and blobs live. @default "./.tally" */
+  dataDir: z.string().min(1).default('.tally'),
+  /** `postgres://...` or `sqlite:/path`; default: the SQLite file `<dataDir>/tally.db`. */
+  database: z.string().optional(),
+  /** The account created on first start. @default "default" */
+  accountId: z.string().default('default'),
+  /** An admin key to create for that account instead of a random one. */
+  apiKey: z.string().min(16, 'apiKey: use at least 16 characters').optional(),
+  /** Base URL written into signed URLs; default: the URL each client used. */
+  publicBaseUrl: z.string().url().optional(),
+  /** Largest uploaded file. @default 1073741824 (1 GiB) */
+  maxUploadBytes: z.coerce.number().int().positive().default(1024 ** 3),
+  /** Lifetime of signed URLs, seconds. @default 3600 */
+  signedUrlTtlSeconds: z.coerce.number().int().positive().default(3600),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The environment variables Tally reads, and the config key each one sets. */
+export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
+  TALLY_HOST: 'host',
+  TALLY_PORT: 'port',
+  TALLY_DATA_DIR: 'dataDir',
+  TALLY_DATABASE_URL: 'database',
+  TALLY_ACCOUNT_ID: 'accountId',
+  TALLY_API_KEY: 'apiKey',
+  TALLY_PUBLIC_BASE_URL: 'publicBaseUrl',
+  TALLY_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+};
+
+export function loadConfig({
+  env,
+  flags,
+  configFile,
+}: {
+  env: Record<string, string | undefined>;
+  flags: Partial<Record<keyof Config, unknown>>;
+  configFile?: string;
+}): Config {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENVIRONMENT_KEYS)) if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  const file = configFile ?? (env['TALLY_CONFIG'] || undefined);
+  const fromFile = file ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const result = configSchema.safeParse({ ...fromFile, ...fromEnv, ...definedFlags });
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}
+
+export function databaseUrlOf(config: Config): string {
+  return config.database ?? `sqlite:${join(config.dataDir, 'tally.db')}`;
+}

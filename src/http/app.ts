@@ -1,0 +1,65 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { invalidArgument, notFound } from '../domain/errors.js';
+import type { Services } from '../services/index.js';
+import { toErrorEnvelope } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import type { AnyRouteSpec } from './route.js';
+import { registerRoutes } from './router.js';
+import { accountRoutes } from './routes/accounts.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { signedUrlRoutes } from './routes/signed-urls.js';
+
+export interface HttpOptions {
+  /** Base URL put into signed URLs; when absent, the URL the client used. */
+  publicBaseUrl?: string;
+  /** Largest JSON body, in bytes. @default 32 MiB */
+  jsonBodyLimit?: number;
+  /** Largest uploaded file, in bytes. @default 1 GiB */
+  maxUploadBytes?: number;
+  version?: string;
+  /** Receives one line per failed request with an unexpected (500) error. */
+  onInternalError?: (error: unknown, request: FastifyRequest) => void;
+}
+
+/** The HTTP adapter: routes parse, call one service, map the result. */
+export async function buildHttpApp(services: Services, options: HttpOptions = {}): Promise<FastifyInstance> {
+  const { jsonBodyLimit = 32 * 1024 ** 2, maxUploadBytes = 1024 ** 3, version = '0.1.0' } = options;
+  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, maxParamLength: 1024 });
+  await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 1, fields: 16 }, throwFileSizeLimit: true });
+
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    if (typeof text !== 'string' || text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error: unknown) {
+      done(invalidArgument(`body: not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+  // Streams (signed-URL PUTs) are handed to the route unread, whatever type the client claims.
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.setErrorHandler((error, request, reply) => {
+    const envelope = toErrorEnvelope(error);
+    if (envelope.status >= 500) options.onInternalError?.(error, request);
+    return reply.status(envelope.status).headers(envelope.headers).send(envelope.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const envelope = toErrorEnvelope(notFound(`no route for ${request.method} ${request.url.split('?')[0]}`));
+    return reply.status(envelope.status).send(envelope.body);
+  });
+
+  const routes: AnyRouteSpec[] = [
+    ...accountRoutes(services.accounts),
+    ...datasetRoutes(services.datasets),
+    ...signedUrlRoutes(services.datasets),
+  ];
+  const openApi = buildOpenApi(routes, version);
+  app.get('/openapi.json', () => openApi);
+  app.get('/healthz', () => ({ ok: true }));
+  const baseUrlOf = (request: FastifyRequest): string =>
+    options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+  registerRoutes(app, routes, services.accounts, baseUrlOf);
+  return app;
+}

@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { databaseUrlOf, type Config } from './config/index.js';
+import { buildHttpApp } from './http/app.js';
+import { createServices, type Services } from './services/index.js';
+import { openStore, type Store } from './store/index.js';
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  services: Services;
+  app: FastifyInstance;
+  /** Set on first start: the account created and its admin key (shown once). */
+  bootstrapKey: { accountId: string; key: string } | undefined;
+  close(): Promise<void>;
+}
+
+/** The composition root: config in, a listening server out. */
+export async function startServer(config: Config, { log = (_line: string) => {} } = {}): Promise<RunningServer> {
+  // The data directory is traversable but not listable by others: sandboxed evaluators (another
+  // uid) must reach their builds inside it but never the database files.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
+  const store = await openStore({ url: databaseUrlOf(config) });
+  const services = createServices(store, {
+    maxUploadBytes: config.maxUploadBytes,
+    signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
+  });
+  const created = await services.accounts.bootstrap({ accountId: config.accountId, apiKey: config.apiKey });
+  const app = await buildHttpApp(services, {
+    publicBaseUrl: config.publicBaseUrl,
+    maxUploadBytes: config.maxUploadBytes,
+    onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return {
+    url,
+    store,
+    services,
+    app,
+    bootstrapKey: created && { accountId: config.accountId, key: created.key },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
+import type { JsonlLimits } from '../domain/jsonl.js';
+import { assertValidId, parseResourceName } from '../domain/names.js';
+import { compileRowFilter } from '../domain/row-filter.js';
+import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal } from '../domain/types.js';
+import type { ListPage, ListRequest, Store } from '../store/index.js';
+import { ingestJsonl, readRowSet, type IngestResult } from './row-ingest.js';
+import type { SignedUrlService } from './signed-urls.js';
+
+export interface DatasetInput {
+  displayName?: string;
+  format?: DatasetRecord['format'];
+  exampleCount?: number;
+  origin: DatasetOrigin;
+}
+
+export interface DatasetServiceOptions {
+  jsonl?: Partial<JsonlLimits>;
+  /** Largest upload accepted, in bytes. @default 1 GiB */
+  maxUploadBytes?: number;
+}
+
+export interface ReceivedUpload {
+  source: AsyncIterable<Uint8Array>;
+  /** The Content-Length header, when the client sent one. */
+  contentLength?: number;
+  /** `X-Goog-Content-Length-Range: min,max`, when sent. */
+  lengthRange?: string;
+}
+
+export function createDatasetService(store: Store, signedUrls: SignedUrlService, options: DatasetServiceOptions = {}) {
+  const maxUploadBytes = options.maxUploadBytes ?? 1024 ** 3;
+
+  const get = async (accountId: string, id: string): Promise<DatasetRecord> => {
+    const record = await store.datasets.get(accountId, id);
+    if (!record) throw notFound(`dataset "accounts/${accountId}/datasets/${id}" not found`);
+    return record;
+  };
+
+  const ingest = (accountId: string, source: AsyncIterable<Uint8Array>, field: string): Promise<IngestResult> =>
+    ingestJsonl(store, { accountId, source, limits: options.jsonl, field });
+
+  /** Swaps fresh rows in; if the dataset was deleted meanwhile, the rows go too. */
+  const commit = async (accountId: string, id: string, result: IngestResult): Promise<DatasetRecord> => {
+    const record = await store.datasets.commitRows(accountId, id, {
+      rowSetId: result.rowSetId,
+      stats: result.stats,
+      updateTime: nowIso(),
+    });
+    if (record) return record;
+    await store.rows.deleteSet(result.rowSetId);
+    throw notFound(`dataset "accounts/${accountId}/datasets/${id}" was deleted during the upload`);
+  };
+
+  return {
+    get,
+    list: (accountId: string, request: ListRequest): Promise<ListPage<DatasetRecord>> =>
+      store.datasets.list(accountId, request),
+
+    async create(
+      principal: Principal,
+      input: { datasetId: string; dataset: DatasetInput; sourceDatasetId?: string; filter?: string },
+    ): Promise<DatasetRecord> {
+      const { accountId } = principal;
+      assertValidId(input.datasetId, 'datasetId');
+      const source = input.sourceDatasetId === undefined ? undefined : await readySource(accountId, input.sourceDatasetId);
+      const rowFilter = input.filter ? compileRowFilter(input.filter) : undefined;
+      if (rowFilter && !source) throw invalidArgument('filter: needs sourceDatasetId, the dataset to filter');
+      const now = nowIso();
+      const record: DatasetRecord = {
+        accountId,
+        id: input.datasetId,
+        displayName: input.dataset.displayName ?? input.datasetId,
+        createdBy: principal.keyId,
+        createTime: now,
+        updateTime: now,
+        state: 'UPLOADING',
+        status: { code: 'OK', message: '' },
+        format: input.dataset.format ?? 'FORMAT_UNSPECIFIED',
+        exampleCount: input.dataset.exampleCount ?? 0,
+        averageTurnCount: 0,
+        estimatedTokenCount: 0,
+        origin: source
+          ? { ...input.dataset.origin, transformed: { sourceDatasetId: source.id, filter: input.filter ?? '', originalFormat: source.format } }
+          : input.dataset.origin,
+        rowSetId: null,
+      };
+      await store.datasets.create(record);
+      if (!source) return record;
+      const copied = await ingest(accountId, filteredRows(source, rowFilter), 'filter');
+      return commit(accountId, record.id, copied);
+    },
+
+    async update(accountId: string, id: string, input: DatasetInput): Promise<DatasetRecord> {
+      const current = await get(accountId, id);
+      const updated = await store.datasets.update(accountId, id, {
+        displayName: input.displayName,
+        format: input.format,
+        exampleCount: current.state === 'READY' ? undefined : input.exampleCount,
+        origin: { ...current.origin, ...input.origin },
+        updateTime: nowIso(),
+      });
+      if (!updated) throw notFound(`dataset "accounts/${accountId}/datasets/${id}" not found`);
+      return updated;
+    },
+
+    async delete(accountId: string, id: string): Promise<void> {
+      if (!(await store.datasets.delete(accountId, id))) {
+        throw notFound(`dataset "accounts/${accountId}/datasets/${id}" not found`);
+      }
+      await store.signedUrls.deleteForTarget(accountId, 'dataset', id);
+    },
+
+    /** `:upload`: one multipart file, validated and swapped in as the dataset's rows. */
+    async upload(accountId: string, id: string, source: AsyncIterable<Uint8Array>): Promise<{ record: DatasetRecord; bytes: number }> {
+      await get(accountId, id);
+      const result = await recordFailure(accountId, id, ingest(accountId, source, 'file'));
+      return { record: await commit(accountId, id, result), bytes: result.bytes };
+    },
+
+    async getUploadEndpoint(accountId: string, id: string, filenameToSize: Record<string, string | number>, baseUrl: string) {
+      await get(accountId, id);
+      const entries = Object.entries(filenameToSize);
+      if (entries.length !== 1) {
+        throw invalidArgument(`filenameToSize: a dataset takes exactly one file per upload, got ${entries.length}`);
+      }
+      const [filename, sizeText] = entries[0]!;
+      const size = parseDeclaredSize(filename, sizeText, maxUploadBytes);
+      const url = await signedUrls.issue({ accountId, purpose: 'upload', targetKind: 'dataset', targetId: id, filename, size, baseUrl });
+      return { [filename]: url };
+    },
+
+    /** The PUT to a signed upload URL: checks the size, then stages the rows for :validateUpload. */
+    async receiveSignedUpload(token: string, upload: ReceivedUpload): Promise<void> {
+      const url = await signedUrls.resolve(token, 'upload');
+      checkDeclaredLength(url.size, upload);
+      await signedUrls.withUploadClaim(url, async () => {
+        const result = await recordFailure(url.accountId, url.targetId, ingest(url.accountId, upload.source, 'body'));
+        if (result.bytes !== url.size) {
+          await store.rows.deleteSet(result.rowSetId);
+          throw invalidArgument(`body: ${result.bytes} bytes were sent but ${url.size} were declared in filenameToSize`);
+        }
+        await store.signedUrls.stage(url.tokenHash, { rowSetId: result.rowSetId, stats: result.stats });
+      });
+    },
+
+    async validateUpload(accountId: string, id: string): Promise<DatasetRecord> {
+      await get(accountId, id);
+      const staged = await store.signedUrls.listStaged(accountId, 'dataset', id);
+      const latest = staged[staged.length - 1];
+      if (!latest?.stagedRowSetId || !latest.stagedStats) {
+        throw failedPrecondition(`dataset "${id}": no file has been uploaded to a URL from :getUploadEndpoint`);
+      }
+      for (const older of staged.slice(0, -1)) if (older.stagedRowSetId) await store.rows.deleteSet(older.stagedRowSetId);
+      await store.signedUrls.deleteForTarget(accountId, 'dataset', id);
+      return commit(accountId, id, { rowSetId: latest.stagedRowSetId, stats: latest.stagedStats, bytes: latest.size });
+    },
+
+    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string): Promise<Record<string, string>> {
+      const record = await get(accountId, id);
+      if (record.rowSetId === null) throw failedPrecondition(`dataset "${id}" has no rows yet: upload a file first`);
+      const filename = `${id}.jsonl`;
+      const url = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: id, filename, size: 0, baseUrl });
+      return { [filename]: url };
+    },
+
+    /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
+    async openDownload(token: string): Promise<{ filename: string; pages: AsyncGenerator<string[]> }> {
+      const url = await signedUrls.resolve(token, 'download');
+      const record = await get(url.accountId, url.targetId);
+      if (record.rowSetId === null) throw failedPrecondition(`dataset "${record.id}" has no rows`);
+      return { filename: url.filename, pages: readRowSet(store, record.rowSetId) };
+    },
+  };
+
+  async function readySource(accountId: string, sourceDatasetId: string): Promise<DatasetRecord> {
+    const { id } = parseResourceName(sourceDatasetId, { accountId, collection: 'datasets', field: 'sourceDatasetId' });
+    const source = await store.datasets.get(accountId, id);
+    if (!source) throw notFound(`sourceDatasetId: dataset "${id}" not found`);
+    if (source.state !== 'READY' || source.rowSetId === null) {
+      throw failedPrecondition(`sourceDatasetId: dataset "${id}" is ${source.state}, not READY`);
+    }
+    return source;
+  }
+
+  async function* filteredRows(source: DatasetRecord, keep?: (row: unknown) => boolean): AsyncGenerator<Uint8Array> {
+    for await (const page of readRowSet(store, source.rowSetId!)) {
+      const lines = keep ? page.filter((text) => keep(JSON.parse(text))) : page;
+      if (lines.length > 0) yield Buffer.from(lines.join('\n') + '\n');
+    }
+  }
+
+  /** A failed upload leaves the rows as they were but says why on the dataset's status. */
+  async function recordFailure<T>(accountId: string, id: string, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error: unknown) {
+      const message = error instanceof Error ? error.message : String(error);
+      await store.datasets.update(accountId, id, { status: { code: 'INVALID_ARGUMENT', message }, updateTime: nowIso() });
+      throw error;
+    }
+  }
+}
+
+export type DatasetService = ReturnType<typeof createDatasetService>;
+
+function parseDeclaredSize(filename: string, sizeText: string | number, max: number): number {
+  const size = typeof sizeText === 'number' ? sizeText : /^\d{1,16}$/.test(sizeText) ? Number(sizeText) : NaN;
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw invalidArgument(`filenameToSize["${filename}"]: "${String(sizeText)}" is not a positive byte count`);
+  }
+  if (size > max) throw invalidArgument(`filenameToSize["${filename}"]: ${size} bytes is over the limit of ${max}`);
+  if (!/^[\w.-]{1,200}$/.test(filename)) {
+    throw invalidArgument(`filenameToSize: "${filename}" is not a plain file name (letters, digits, '.', '_', '-')`);
+  }
+  return size;
+}
+
+function checkDeclaredLength(declared: number, { contentLength, lengthRange }: ReceivedUpload): void {
+  if (contentLength !== undefined && contentLength !== declared) {
+    throw invalidArgument(`Content-Length: ${contentLength} differs from the ${declared} bytes declared in filenameToSize`);
+  }
+  if (lengthRange === undefined) return;
+  const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(lengthRange);
+  if (!match) throw invalidArgument(`X-Goog-Content-Length-Range: "${lengthRange}" is not "min,max"`);
+  const [min, max] = [Number(match[1]), Number(match[2])];
+  if (declared < min || declared > max) {
+    throw invalidArgument(`X-Goog-Content-Length-Range: the declared size ${declared} is outside ${min}-${max}`);
+  }
+}

@@ -1,0 +1,36 @@
+import { Migrator, type Kysely } from 'kysely';
+import { migrationProvider } from './migrations/index.js';
+import type { Dialect, Store } from './port.js';
+import { createAccountRepo } from './repos/accounts.js';
+import { createApiKeyRepo } from './repos/api-keys.js';
+import { createDatasetRepo } from './repos/datasets.js';
+import { createRowRepo } from './repos/rows.js';
+import { createSignedUrlRepo } from './repos/signed-urls.js';
+import type { Database } from './schema.js';
+
+/** The repositories over one Kysely instance: the same typed queries serve both dialects. */
+export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+  return {
+    dialect,
+    accounts: createAccountRepo(db),
+    apiKeys: createApiKeyRepo(db),
+    datasets: createDatasetRepo(db),
+    rows: createRowRepo(db),
+    signedUrls: createSignedUrlRepo(db),
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: 'tally_migrations',
+    migrationLockTableName: 'tally_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed`, { cause: error });
+  }
+}

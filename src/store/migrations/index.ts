@@ -1,0 +1,20 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../port.js';
+import * as initial from './0001-initial.js';
+
+/** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
+const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
+  '0001-initial': initial,
+};
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    getMigrations(): Promise<Record<string, Migration>> {
+      const entries = Object.entries(MIGRATIONS).map(([name, m]) => [
+        name,
+        { up: (db: Kysely<unknown>) => m.up(db, dialect) } satisfies Migration,
+      ]);
+      return Promise.resolve(Object.fromEntries(entries) as Record<string, Migration>);
+    },
+  };
+}
