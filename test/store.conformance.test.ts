@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nowIso, type DatasetRecord } from '../src/domain/types.js';
+import { openStore, type Store } from '../src/store/index.js';
+import { freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
+
+/** One suite, every backend: the Store port must behave the same on SQLite and PostgreSQL. */
+describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await openStore({ url: await freshDatabaseUrl(kind) });
+    const now = nowIso();
+    await store.accounts.create({ id: 'acme', displayName: 'Acme', createTime: now, updateTime: now });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const dataset = (id: string, overrides: Partial<DatasetRecord> = {}): DatasetRecord => ({
+    accountId: 'acme',
+    id,
+    displayName: id,
+    createdBy: 'admin',
+    createTime: nowIso(),
+    updateTime: nowIso(),
+    state: 'UPLOADING',
+    status: { code: 'OK', message: '' },
+    format: 'FORMAT_UNSPECIFIED',
+    exampleCount: 0,
+    averageTurnCount: 0,
+    estimatedTokenCount: 0,
+    origin: { evalProtocol: {} },
+    rowSetId: null,
+    ...overrides,
+  });
+
+  it('reopens an existing database without re-running migrations', async () => {
+    const url = await freshDatabaseUrl(kind);
+    const first = await openStore({ url });
+    await first.accounts.create({ id: 'keep', displayName: 'k', createTime: nowIso(), updateTime: nowIso() });
+    await first.close();
+    const second = await openStore({ url });
+    expect((await second.accounts.get('keep'))?.displayName).toBe('k');
+    await second.close();
+  });
+
+  it('refuses duplicate accounts, keys and datasets with ALREADY_EXISTS', async () => {
+    await expect(store.accounts.create({ id: 'acme', displayName: 'x', createTime: nowIso(), updateTime: nowIso() })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await store.datasets.create(dataset('d'));
+    await expect(store.datasets.create(dataset('d'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const key = { accountId: 'acme', id: 'k', displayName: 'k', role: 'user' as const, keyHash: 'h1', keyPrefix: 'p', createTime: nowIso() };
+    await store.apiKeys.create(key);
+    await expect(store.apiKeys.create({ ...key, id: 'k2' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    expect((await store.apiKeys.findByHash('h1'))?.id).toBe('k');
+    expect(await store.apiKeys.delete('acme', 'k')).toBe(true);
+    expect(await store.apiKeys.delete('acme', 'k')).toBe(false);
+  });
+
+  it('round-trips a dataset record and patches it', async () => {
+    const record = dataset('round', { exampleCount: 12, averageTurnCount: 2.5, estimatedTokenCount: 9_000_000_000 });
+    await store.datasets.create(record);
+    expect(await store.datasets.get('acme', 'round')).toEqual(record);
+    const patched = await store.datasets.update('acme', 'round', {
+      displayName: 'new',
+      status: { code: 'INVALID_ARGUMENT', message: 'line 2: bad' },
+      updateTime: nowIso(),
+    });
+    expect(patched).toMatchObject({ displayName: 'new', status: { code: 'INVALID_ARGUMENT', message: 'line 2: bad' }, exampleCount: 12 });
+    expect(await store.datasets.get('other', 'round')).toBeUndefined();
+  });
+
+  it('appends rows and reads them back in index order, page by page', async () => {
+    const set = await store.rows.createSet('acme');
+    const texts = Array.from({ length: 2345 }, (_, i) => JSON.stringify({ i, s: 'é"\n' }));
+    await store.rows.append(set, 0, texts.slice(0, 1500));
+    await store.rows.append(set, 1500, texts.slice(1500));
+    const read: string[] = [];
+    let after = -1;
+    for (;;) {
+      const page = await store.rows.read(set, after, 1000);
+      if (page.length === 0) break;
+      read.push(...page.map((r) => r.data));
+      after = page[page.length - 1]!.idx;
+    }
+    expect(read).toEqual(texts);
+  });
+
+  it('swaps row sets atomically and drops the one replaced', async () => {
+    await store.datasets.create(dataset('swap'));
+    const stats = { exampleCount: 1, format: 'CHAT' as const, averageTurnCount: 2, estimatedTokenCount: 5 };
+    const first = await store.rows.createSet('acme');
+    await store.rows.append(first, 0, ['{"a":1}']);
+    const committed = await store.datasets.commitRows('acme', 'swap', { rowSetId: first, stats, updateTime: nowIso() });
+    expect(committed).toMatchObject({ state: 'READY', rowSetId: first, exampleCount: 1, format: 'CHAT' });
+
+    const second = await store.rows.createSet('acme');
+    await store.rows.append(second, 0, ['{"b":1}', '{"b":2}']);
+    await store.datasets.commitRows('acme', 'swap', { rowSetId: second, stats: { ...stats, exampleCount: 2 }, updateTime: nowIso() });
+    expect(await store.rows.read(first, -1, 10)).toEqual([]);
+    expect((await store.rows.read(second, -1, 10)).map((r) => r.data)).toEqual(['{"b":1}', '{"b":2}']);
+    expect(await store.datasets.commitRows('acme', 'ghost', { rowSetId: second, stats, updateTime: nowIso() })).toBeUndefined();
+
+    expect(await store.datasets.delete('acme', 'swap')).toBe(true);
+    expect(await store.rows.read(second, -1, 10)).toEqual([]);
+  });
+
+  it('lets a signed upload URL be claimed once, and released after a failure', async () => {
+    const record = {
+      tokenHash: 'tok', accountId: 'acme', purpose: 'upload' as const, targetKind: 'dataset' as const, targetId: 'd',
+      filename: 'a.jsonl', size: 10, expireTime: new Date(Date.now() + 60_000).toISOString(), usedTime: '',
+      stagedRowSetId: null, stagedStats: null,
+    };
+    await store.signedUrls.create(record);
+    const claims = await Promise.all([store.signedUrls.claim('tok', nowIso()), store.signedUrls.claim('tok', nowIso())]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await store.signedUrls.release('tok');
+    expect(await store.signedUrls.claim('tok', nowIso())).toBe(true);
+    const set = await store.rows.createSet('acme');
+    const stats = { exampleCount: 1, format: 'CHAT' as const, averageTurnCount: 1, estimatedTokenCount: 1 };
+    await store.signedUrls.stage('tok', { rowSetId: set, stats });
+    expect(await store.signedUrls.listStaged('acme', 'dataset', 'd')).toMatchObject([{ stagedRowSetId: set, stagedStats: stats }]);
+    expect(await store.signedUrls.deleteExpired(new Date(Date.now() + 120_000).toISOString())).toBe(1);
+  });
+
+  it('lists datasets of one account only, with paging and filters', async () => {
+    for (let i = 0; i < 5; i++) await store.datasets.create(dataset(`d${i}`, { exampleCount: i }));
+    await store.accounts.create({ id: 'other', displayName: 'o', createTime: nowIso(), updateTime: nowIso() });
+    await store.datasets.create({ ...dataset('foreign'), accountId: 'other' });
+    const page = await store.datasets.list('acme', { pageSize: 2, filter: 'exampleCount >= 1', orderBy: 'exampleCount desc' });
+    expect(page.items.map((d) => d.id)).toEqual(['d4', 'd3']);
+    expect(page.totalSize).toBe(4);
+    const next = await store.datasets.list('acme', { pageSize: 2, filter: 'exampleCount >= 1', orderBy: 'exampleCount desc', pageToken: page.nextPageToken });
+    expect(next.items.map((d) => d.id)).toEqual(['d2', 'd1']);
+    expect((await store.datasets.list('acme', {})).items.map((d) => d.id)).not.toContain('foreign');
+  });
+});

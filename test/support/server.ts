@@ -1,0 +1,66 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type ConfigInput } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { freshDatabaseUrl } from './databases.js';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  accountId: string;
+  key: string;
+  /** fetch against the server with the account's admin key unless `key` is given. */
+  call(method: string, path: string, init?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+  text: string;
+}
+
+/** A real Tally server on a free port, on a fresh database of the given kind. */
+export async function startTestServer(kind: 'sqlite' | 'postgres', overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tally-test-'));
+  const config = loadConfig({
+    env: {},
+    flags: { dataDir, database: await freshDatabaseUrl(kind), port: 0, accountId: 'acme', ...overrides },
+  });
+  const server = await startServer(config);
+  const key = server.bootstrapKey?.key;
+  if (!key) throw new Error('test server did not create its account');
+  const call: TestServer['call'] = async (method, path, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const useKey = init.key === undefined ? key : init.key;
+    if (useKey !== null) headers['authorization'] = `Bearer ${useKey}`;
+    let body: BodyInit | undefined;
+    if (init.body instanceof FormData || typeof init.body === 'string' || init.body instanceof Uint8Array) body = init.body as BodyInit;
+    else if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(path.startsWith('http') ? path : `${server.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      // Not JSON (a JSONL download): callers read `text`.
+    }
+    return { status: response.status, headers: response.headers, json, text };
+  };
+  return { server, url: server.url, accountId: 'acme', key, call, close: () => server.close() };
+}
+
+export function jsonlFile(rows: unknown[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+export function multipartBody(content: string | Buffer, filename = 'data.jsonl'): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([typeof content === 'string' ? content : new Uint8Array(content)]), filename);
+  return form;
+}
