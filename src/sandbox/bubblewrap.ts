@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { prlimitArgs, stdioFor } from './rlimits.js';
+import { createUidAllocator, type UidAllocator } from './uid-allocator.js';
+import type { BubblewrapLauncherOptions, SandboxLauncher, SandboxSpec } from './types.js';
+
+const DEFAULT_TMP_BYTES = 64 * 1024 * 1024;
+/** Top-level names that on merged-/usr systems are symlinks into /usr (or real dirs elsewhere). */
+const ROOT_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+/** Public TLS material only: /etc/ssl/private stays out of the box. */
+const TLS_PATHS = ['/etc/ssl/certs', '/etc/ssl/openssl.cnf', '/etc/ca-certificates.conf'];
+const NETWORK_PATHS = ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/gai.conf'];
+
+export interface BubblewrapPaths {
+  bwrap: string;
+  setpriv: string;
+  prlimit: string;
+}
+
+export interface BoxIdentity {
+  uid: number;
+  gid: number;
+}
+
+/** Mirrors the host's /bin, /lib... : a symlink stays a symlink, a directory is bound read-only. */
+export function rootLinkArgs(): string[] {
+  const args: string[] = [];
+  for (const path of ROOT_LINKS) {
+    if (!existsSync(path)) continue;
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+    else if (stat.isDirectory()) args.push('--ro-bind', path, path);
+  }
+  return args;
+}
+
+function bindIfPresent(paths: string[]): string[] {
+  return paths.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]);
+}
+
+/** The bwrap part of the argv: namespaces, file system view, environment. Pure but for fs checks. */
+export function bwrapArgs(spec: SandboxSpec, bwrapPath: string): string[] {
+  const args = [bwrapPath, '--unshare-all', '--unshare-user', '--disable-userns'];
+  if (spec.network) args.push('--share-net');
+  args.push('--cap-drop', 'ALL', '--new-session', '--die-with-parent', '--clearenv');
+  for (const [key, value] of Object.entries(spec.env)) args.push('--setenv', key, value);
+  args.push('--ro-bind', '/usr', '/usr', ...rootLinkArgs(), ...bindIfPresent(TLS_PATHS));
+  if (spec.network) args.push(...bindIfPresent(NETWORK_PATHS));
+  args.push('--size', String(spec.tmpBytes ?? DEFAULT_TMP_BYTES), '--tmpfs', '/tmp');
+  args.push('--proc', '/proc', '--dev', '/dev');
+  for (const path of spec.readOnlyBinds) args.push('--ro-bind', path, path);
+  for (const path of spec.writableBinds ?? []) args.push('--bind', path, path);
+  args.push('--remount-ro', '/', '--chdir', spec.cwd, '--');
+  return [...args, ...spec.command];
+}
+
+/**
+ * Full argv: prlimit (rlimits) -> setpriv (drop to an unprivileged HOST uid, so file
+ * permissions and RLIMIT_NPROC really apply; `bwrap --uid` alone maps back to root) -> bwrap.
+ */
+export function bubblewrapArgv(spec: SandboxSpec, paths: BubblewrapPaths, who: BoxIdentity): string[] {
+  if (spec.command.length === 0) throw new RangeError('sandbox command is empty');
+  const setpriv = [
+    paths.setpriv,
+    `--reuid=${who.uid}`,
+    `--regid=${who.gid}`,
+    '--clear-groups',
+    '--',
+  ];
+  return [paths.prlimit, ...prlimitArgs(spec.limits), ...setpriv, ...bwrapArgs(spec, paths.bwrap)];
+}
+
+export function createBubblewrapLauncher(options: BubblewrapLauncherOptions): SandboxLauncher {
+  const paths: BubblewrapPaths = {
+    bwrap: options.bwrapPath ?? '/usr/bin/bwrap',
+    setpriv: options.setprivPath ?? '/usr/bin/setpriv',
+    prlimit: options.prlimitPath ?? '/usr/bin/prlimit',
+  };
+  const uids: UidAllocator = createUidAllocator(options.uids ?? { first: 200_000, count: 10_000 });
+  return {
+    mode: 'bubblewrap',
+    isolated: true,
+    spawn(spec: SandboxSpec): ChildProcess {
+      const uid = uids.acquire();
+      let child: ChildProcess;
+      try {
+        const [file, ...args] = bubblewrapArgv(spec, paths, { uid, gid: uid });
+        child = spawn(file as string, args, {
+          env: {},
+          stdio: stdioFor(spec.extraFds),
+          detached: true,
+          shell: false,
+        });
+      } catch (error) {
+        uids.release(uid);
+        throw error;
+      }
+      // The uid is free again only once the box is gone: bwrap's pid namespace dies with it.
+      child.once('close', () => uids.release(uid));
+      child.once('error', () => uids.release(uid));
+      return child;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** Helpers shared by the sandbox and runner tests (not part of the module's public face). */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { SandboxLauncher, SandboxLimits, SandboxSpec } from './types.js';
+
+export const TEST_LIMITS: SandboxLimits = {
+  addressSpaceBytes: 1024 * 1024 * 1024,
+  cpuSeconds: 60,
+  processes: 32,
+  fileSizeBytes: 16 * 1024 * 1024,
+  openFiles: 256,
+};
+
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+export interface BoxRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `/usr/bin/python3 -c code` in the box and collects its output. */
+export function runPython(
+  launcher: SandboxLauncher,
+  code: string,
+  overrides: Partial<SandboxSpec> = {},
+): Promise<BoxRun> {
+  const child = launcher.spawn({
+    command: [SYSTEM_PYTHON, '-I', '-c', code],
+    readOnlyBinds: [],
+    cwd: '/tmp',
+    env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+    network: false,
+    limits: TEST_LIMITS,
+    ...overrides,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin?.end();
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Pids of live host processes whose real uid is `uid` (to prove nothing outlived its box). */
+export function pidsOfUid(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const match = /^Uid:\s+(\d+)/m.exec(status);
+      const state = /^State:\s+(\S)/m.exec(status);
+      if (match && Number(match[1]) === uid && state?.[1] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
