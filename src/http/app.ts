@@ -25,7 +25,7 @@ export interface HttpOptions {
 /** The HTTP adapter: routes parse, call one service, map the result. */
 export async function buildHttpApp(services: Services, options: HttpOptions = {}): Promise<FastifyInstance> {
   const { jsonBodyLimit = 32 * 1024 ** 2, maxUploadBytes = 1024 ** 3, version = '0.1.0' } = options;
-  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, maxParamLength: 1024 });
+  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, routerOptions: { maxParamLength: 1024 } });
   await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 1, fields: 16 }, throwFileSizeLimit: true });
 
   app.removeContentTypeParser(['application/json']);
