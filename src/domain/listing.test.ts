@@ -267,7 +267,8 @@ describe('page tokens', () => {
 
   it('rejects malformed tokens', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64url');
-    for (const bad of ['', '!!!', 'abc', b64('null'), b64('[]'), b64('{"v":1,"k":{},"f":"x"}'), b64('{"v":2,"k":[],"f":"x"}')]) {
+    const bodies = ['null', '[]', '{"v":1,"k":{},"f":"x"}', '{"v":2,"k":[],"f":"x"}', '{"v":1,"k":[]}'];
+    for (const bad of ['', '!!!', 'abc', ...bodies.map(b64)]) {
       expect(errorOf(() => decodePageToken(bad, fp))).toBe('pageToken: invalid page token');
     }
   });

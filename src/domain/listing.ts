@@ -390,7 +390,9 @@ export function decodePageToken(token: string, fingerprint: string): PageToken {
     throw invalidArgument('pageToken: invalid page token');
   }
   const body = parsed as { v?: unknown; k?: unknown; f?: unknown } | null;
-  if (typeof body !== 'object' || body === null || body.v !== TOKEN_VERSION || !Array.isArray(body.k) || typeof body.f !== 'string') {
+  const wellFormed =
+    typeof body === 'object' && body !== null && body.v === TOKEN_VERSION && Array.isArray(body.k) && typeof body.f === 'string';
+  if (!wellFormed) {
     throw invalidArgument('pageToken: invalid page token');
   }
   if (body.f !== fingerprint) {
@@ -426,7 +428,8 @@ function parseReadMask(readMask: string | undefined): string[][] | undefined {
     .map((p) => p.trim())
     .filter((p) => p !== '');
   if (paths.length === 0 || paths.includes('*')) return undefined;
-  return paths.map((p) => p.split('.').map((segment) => segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
+  const camel = (segment: string) => segment.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return paths.map((p) => p.split('.').map(camel));
 }
 
 function copyPath(source: Record<string, unknown>, target: Record<string, unknown>, path: string[]): void {

@@ -262,7 +262,8 @@ describe.each(BACKENDS)('listPage on $name', (backend) => {
     const tampered = (k: unknown[]) =>
       Buffer.from(JSON.stringify({ ...decoded, k })).toString('base64url');
     for (const k of [[], ['x'], [{}, 'i0001']]) {
-      await expectInvalid(listPage(db, params('items', { ...request, pageToken: tampered(k) })), /^pageToken: invalid page token$/);
+      const pageToken = tampered(k);
+      await expectInvalid(listPage(db, params('items', { ...request, pageToken })), /^pageToken: invalid page token$/);
     }
     await expectInvalid(listPage(db, params('items', { ...request, pageToken: 'garbage!' })), /^pageToken: invalid/);
   });
