@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import { buildHttpApp } from './http/app.js';
+import { createEvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -20,12 +21,18 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   // The data directory is traversable but not listable by others: sandboxed evaluators (another
   // uid) must reach their builds inside it but never the database files.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
+  const runtime = await createEvaluatorRuntime(config);
+  for (const warning of runtime.warnings) log(warning);
   const store = await openStore({ url: databaseUrlOf(config) });
   const services = createServices(store, {
+    builder: runtime.builder,
+    buildConcurrency: config.buildConcurrency,
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, apiKey: config.apiKey });
+  const resumed = await services.builds.resumePending();
+  if (resumed > 0) log(`resuming ${resumed} evaluator build(s) interrupted by the last shutdown`);
   const app = await buildHttpApp(services, {
     publicBaseUrl: config.publicBaseUrl,
     maxUploadBytes: config.maxUploadBytes,
@@ -43,6 +50,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     bootstrapKey: created && { accountId: config.accountId, key: created.key },
     async close() {
       await app.close();
+      await services.builds.idle();
       await store.close();
     },
   };

@@ -108,7 +108,7 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     const record = {
       tokenHash: 'tok', accountId: 'acme', purpose: 'upload' as const, targetKind: 'dataset' as const, targetId: 'd',
       filename: 'a.jsonl', size: 10, expireTime: new Date(Date.now() + 60_000).toISOString(), usedTime: '',
-      stagedRowSetId: null, stagedStats: null,
+      stagedRowSetId: null, stagedStats: null, stagedBlobId: null,
     };
     await store.signedUrls.create(record);
     const claims = await Promise.all([store.signedUrls.claim('tok', nowIso()), store.signedUrls.claim('tok', nowIso())]);

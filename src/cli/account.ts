@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ROLES, type Role } from '../domain/types.js';
-import { createServices } from '../services/index.js';
+import { createAccountService, type AccountService } from '../services/accounts.js';
 import { openStore } from '../store/index.js';
 import { databaseUrlOf } from '../config/index.js';
 import { configFrom, withStoreOptions } from './options.js';
@@ -11,8 +11,8 @@ export function registerAccountCommands(program: Command): void {
   withStoreOptions(account.command('create <accountId>').description('create an account and print its admin API key'))
     .option('--display-name <name>', 'display name')
     .action(async (accountId: string, options: Record<string, unknown>) => {
-      await withServices(options, async (services) => {
-        const created = await services.accounts.createAccount({ accountId, displayName: options['displayName'] as string | undefined });
+      await withAccounts(options, async (accounts) => {
+        const created = await accounts.createAccount({ accountId, displayName: options['displayName'] as string | undefined });
         process.stdout.write(`account ${accountId} created\nadmin API key: ${created.key}\n`);
       });
     });
@@ -24,17 +24,17 @@ export function registerAccountCommands(program: Command): void {
     .action(async (accountId: string, options: Record<string, unknown>) => {
       const role = options['role'] as string;
       if (!ROLES.includes(role as Role)) throw new Error(`--role: "${role}" is not one of ${ROLES.join(', ')}`);
-      await withServices(options, async (services) => {
-        const created = await services.accounts.createKey(accountId, { role: role as Role, keyId: options['id'] as string | undefined });
+      await withAccounts(options, async (accounts) => {
+        const created = await accounts.createKey(accountId, { role: role as Role, keyId: options['id'] as string | undefined });
         process.stdout.write(`API key ${created.record.id} (${role}) for ${accountId}: ${created.key}\n`);
       });
     });
 }
 
-async function withServices(options: Record<string, unknown>, work: (services: ReturnType<typeof createServices>) => Promise<void>): Promise<void> {
+async function withAccounts(options: Record<string, unknown>, work: (accounts: AccountService) => Promise<void>): Promise<void> {
   const store = await openStore({ url: databaseUrlOf(configFrom(options)) });
   try {
-    await work(createServices(store));
+    await work(createAccountService(store));
   } finally {
     await store.close();
   }

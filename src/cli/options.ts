@@ -19,6 +19,7 @@ export function configFrom(options: Record<string, unknown>): Config {
       dataDir: options['dataDir'],
       database: options['database'],
       accountId: options['accountId'],
+      sandbox: options['insecureLocalSandbox'] ? 'insecure-local' : undefined,
     },
   });
 }

@@ -8,7 +8,8 @@ export function registerServeCommand(program: Command): void {
       .command('serve')
       .description('start the Tally server')
       .option('--host <host>', 'interface to listen on [env TALLY_HOST, default 127.0.0.1]')
-      .option('--port <port>', 'port to listen on [env TALLY_PORT, default 8000]'),
+      .option('--port <port>', 'port to listen on [env TALLY_PORT, default 8000]')
+      .option('--insecure-local-sandbox', 'run evaluator code WITHOUT isolation (no bubblewrap) [env TALLY_SANDBOX=insecure-local]'),
   ).action(async (options: Record<string, unknown>) => {
     const config = configFrom(options);
     const server = await startServer(config, { log: (line) => process.stderr.write(`${line}\n`) });

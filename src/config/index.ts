@@ -25,6 +25,14 @@ export const configSchema = z.strictObject({
   maxUploadBytes: z.coerce.number().int().positive().default(1024 ** 3),
   /** Lifetime of signed URLs, seconds. @default 3600 */
   signedUrlTtlSeconds: z.coerce.number().int().positive().default(3600),
+  /**
+   * How evaluator code is isolated. `insecure-local` runs it with the server's own user, files
+   * and network: only for a machine without bubblewrap that runs nothing but your own code.
+   * @default "bubblewrap"
+   */
+  sandbox: z.enum(['bubblewrap', 'insecure-local']).default('bubblewrap'),
+  /** Evaluator builds running at once. @default 2 */
+  buildConcurrency: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -40,6 +48,8 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_API_KEY: 'apiKey',
   TALLY_PUBLIC_BASE_URL: 'publicBaseUrl',
   TALLY_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  TALLY_SANDBOX: 'sandbox',
+  TALLY_BUILD_CONCURRENCY: 'buildConcurrency',
 };
 
 export function loadConfig({

@@ -8,6 +8,7 @@ import type { AnyRouteSpec } from './route.js';
 import { registerRoutes } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { evaluatorRoutes } from './routes/evaluators.js';
 import { signedUrlRoutes } from './routes/signed-urls.js';
 
 export interface HttpOptions {
@@ -53,7 +54,8 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   const routes: AnyRouteSpec[] = [
     ...accountRoutes(services.accounts),
     ...datasetRoutes(services.datasets),
-    ...signedUrlRoutes(services.datasets),
+    ...evaluatorRoutes(services.evaluators),
+    ...signedUrlRoutes(services.transfers),
   ];
   const openApi = buildOpenApi(routes, version);
   app.get('/openapi.json', () => openApi);

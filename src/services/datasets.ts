@@ -2,10 +2,11 @@ import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.
 import type { JsonlLimits } from '../domain/jsonl.js';
 import { assertValidId, parseResourceName } from '../domain/names.js';
 import { compileRowFilter } from '../domain/row-filter.js';
-import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal } from '../domain/types.js';
+import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { ingestJsonl, readRowSet, type IngestResult } from './row-ingest.js';
 import type { SignedUrlService } from './signed-urls.js';
+import { checkDeclaredLength, parseDeclaredSize, type ReceivedUpload } from './upload-checks.js';
 
 export interface DatasetInput {
   displayName?: string;
@@ -18,14 +19,6 @@ export interface DatasetServiceOptions {
   jsonl?: Partial<JsonlLimits>;
   /** Largest upload accepted, in bytes. @default 1 GiB */
   maxUploadBytes?: number;
-}
-
-export interface ReceivedUpload {
-  source: AsyncIterable<Uint8Array>;
-  /** The Content-Length header, when the client sent one. */
-  contentLength?: number;
-  /** `X-Goog-Content-Length-Range: min,max`, when sent. */
-  lengthRange?: string;
 }
 
 export function createDatasetService(store: Store, signedUrls: SignedUrlService, options: DatasetServiceOptions = {}) {
@@ -131,8 +124,7 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
     },
 
     /** The PUT to a signed upload URL: checks the size, then stages the rows for :validateUpload. */
-    async receiveSignedUpload(token: string, upload: ReceivedUpload): Promise<void> {
-      const url = await signedUrls.resolve(token, 'upload');
+    async receiveSignedUpload(url: SignedUrlRecord, upload: ReceivedUpload): Promise<void> {
       checkDeclaredLength(url.size, upload);
       await signedUrls.withUploadClaim(url, async () => {
         const result = await recordFailure(url.accountId, url.targetId, ingest(url.accountId, upload.source, 'body'));
@@ -165,8 +157,7 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
     },
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
-    async openDownload(token: string): Promise<{ filename: string; pages: AsyncGenerator<string[]> }> {
-      const url = await signedUrls.resolve(token, 'download');
+    async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]> }> {
       const record = await get(url.accountId, url.targetId);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${record.id}" has no rows`);
       return { filename: url.filename, pages: readRowSet(store, record.rowSetId) };
@@ -203,28 +194,3 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
 }
 
 export type DatasetService = ReturnType<typeof createDatasetService>;
-
-function parseDeclaredSize(filename: string, sizeText: string | number, max: number): number {
-  const size = typeof sizeText === 'number' ? sizeText : /^\d{1,16}$/.test(sizeText) ? Number(sizeText) : NaN;
-  if (!Number.isSafeInteger(size) || size <= 0) {
-    throw invalidArgument(`filenameToSize["${filename}"]: "${String(sizeText)}" is not a positive byte count`);
-  }
-  if (size > max) throw invalidArgument(`filenameToSize["${filename}"]: ${size} bytes is over the limit of ${max}`);
-  if (!/^[\w.-]{1,200}$/.test(filename)) {
-    throw invalidArgument(`filenameToSize: "${filename}" is not a plain file name (letters, digits, '.', '_', '-')`);
-  }
-  return size;
-}
-
-function checkDeclaredLength(declared: number, { contentLength, lengthRange }: ReceivedUpload): void {
-  if (contentLength !== undefined && contentLength !== declared) {
-    throw invalidArgument(`Content-Length: ${contentLength} differs from the ${declared} bytes declared in filenameToSize`);
-  }
-  if (lengthRange === undefined) return;
-  const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(lengthRange);
-  if (!match) throw invalidArgument(`X-Goog-Content-Length-Range: "${lengthRange}" is not "min,max"`);
-  const [min, max] = [Number(match[1]), Number(match[2])];
-  if (declared < min || declared > max) {
-    throw invalidArgument(`X-Goog-Content-Length-Range: the declared size ${declared} is outside ${min}-${max}`);
-  }
-}

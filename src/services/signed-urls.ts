@@ -51,6 +51,7 @@ export function createSignedUrlService(store: Store, options: SignedUrlOptions =
         usedTime: '',
         stagedRowSetId: null,
         stagedStats: null,
+        stagedBlobId: null,
       });
       return `${baseUrl}${SIGNED_URL_PREFIX}/${token}/${encodeURIComponent(filename)}`;
     },

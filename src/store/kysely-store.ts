@@ -3,7 +3,9 @@ import { migrationProvider } from './migrations/index.js';
 import type { Dialect, Store } from './port.js';
 import { createAccountRepo } from './repos/accounts.js';
 import { createApiKeyRepo } from './repos/api-keys.js';
+import { createBlobRepo } from './repos/blobs.js';
 import { createDatasetRepo } from './repos/datasets.js';
+import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createRowRepo } from './repos/rows.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
@@ -17,6 +19,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     datasets: createDatasetRepo(db),
     rows: createRowRepo(db),
     signedUrls: createSignedUrlRepo(db),
+    evaluators: createEvaluatorRepo(db),
+    blobs: createBlobRepo(db),
     close: () => db.destroy(),
   };
 }

@@ -1,3 +1,4 @@
+import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type {
   Account,
   ApiKeyRecord,
@@ -89,11 +90,54 @@ export interface SignedUrlRepo {
   claim(tokenHash: string, usedTime: string): Promise<boolean>;
   /** Undoes a claim when the PUT failed, so the client may retry with the same URL. */
   release(tokenHash: string): Promise<void>;
-  stage(tokenHash: string, staged: { rowSetId: number; stats: DatasetStats }): Promise<void>;
-  /** Upload URLs of one target that hold a staged row set, oldest first. */
+  stage(tokenHash: string, staged: { rowSetId: number; stats: DatasetStats } | { blobId: string }): Promise<void>;
+  /** Upload URLs of one target that hold a staged upload (row set or blob), oldest first. */
   listStaged(accountId: string, targetKind: string, targetId: string): Promise<SignedUrlRecord[]>;
   deleteForTarget(accountId: string, targetKind: string, targetId: string): Promise<void>;
   deleteExpired(now: string): Promise<number>;
+}
+
+export type EvaluatorPatch = Partial<
+  Pick<
+    EvaluatorRecord,
+    | 'displayName'
+    | 'description'
+    | 'state'
+    | 'status'
+    | 'spec'
+    | 'sourceBlobId'
+    | 'sourceFilename'
+    | 'buildGeneration'
+    | 'buildRequestTime'
+    | 'buildLogBlobId'
+    | 'buildDir'
+    | 'envHash'
+  >
+> & { updateTime: string };
+
+export interface EvaluatorRepo {
+  /** Throws ALREADY_EXISTS when the id is taken. */
+  create(record: EvaluatorRecord): Promise<void>;
+  get(accountId: string, id: string): Promise<EvaluatorRecord | undefined>;
+  list(accountId: string, request: ListRequest): Promise<ListPage<EvaluatorRecord>>;
+  /**
+   * Applies the patch; with `ifGeneration`, only while the build generation is still that one
+   * (a stale build must not overwrite a newer request). Undefined when nothing was updated.
+   */
+  update(accountId: string, id: string, patch: EvaluatorPatch, options?: { ifGeneration?: number }): Promise<EvaluatorRecord | undefined>;
+  /** Deletes the evaluator; answers the blobs it owned (for the caller to drop), or undefined. */
+  delete(accountId: string, id: string): Promise<{ blobIds: string[] } | undefined>;
+  /** Evaluators whose build was requested and has not finished, oldest request first. */
+  listPendingBuilds(): Promise<EvaluatorRecord[]>;
+}
+
+/** Opaque byte objects (source archives, build logs), streamed in and out. */
+export interface BlobRepo {
+  /** Stores the bytes of `source` under `id`; answers the size. Nothing is kept if it fails. */
+  write(accountId: string, id: string, source: AsyncIterable<Uint8Array>): Promise<number>;
+  size(id: string): Promise<number | undefined>;
+  read(id: string): AsyncGenerator<Uint8Array>;
+  delete(id: string): Promise<void>;
 }
 
 export interface Store {
@@ -103,5 +147,7 @@ export interface Store {
   readonly datasets: DatasetRepo;
   readonly rows: RowRepo;
   readonly signedUrls: SignedUrlRepo;
+  readonly evaluators: EvaluatorRepo;
+  readonly blobs: BlobRepo;
   close(): Promise<void>;
 }

@@ -62,6 +62,43 @@ export interface SignedUrlsTable {
   used_time: string;
   staged_row_set_id: number | null;
   staged_stats: string | null;
+  staged_blob_id: string | null;
+}
+
+export interface EvaluatorsTable {
+  account_id: string;
+  id: string;
+  flavour: string;
+  display_name: string;
+  description: string;
+  created_by: string;
+  create_time: string;
+  update_time: string;
+  state: string;
+  status_code: string;
+  status_message: string;
+  /** JSON of EvaluatorSpec. */
+  spec: string;
+  source_blob_id: string | null;
+  source_filename: string;
+  build_generation: number;
+  build_request_time: string;
+  build_log_blob_id: string | null;
+  build_dir: string;
+  env_hash: string;
+}
+
+export interface BlobsTable {
+  id: string;
+  account_id: string;
+  size: number;
+  create_time: string;
+}
+
+export interface BlobChunksTable {
+  blob_id: string;
+  idx: number;
+  data: Uint8Array;
 }
 
 export interface Database {
@@ -71,4 +108,7 @@ export interface Database {
   row_sets: RowSetsTable;
   rows: RowsTable;
   signed_urls: SignedUrlsTable;
+  evaluators: EvaluatorsTable;
+  blobs: BlobsTable;
+  blob_chunks: BlobChunksTable;
 }

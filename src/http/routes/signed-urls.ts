@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import type { DatasetService } from '../../services/datasets.js';
 import { SIGNED_URL_PREFIX } from '../../services/signed-urls.js';
+import type { TransferService } from '../../services/transfers.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 
 const PATH = `${SIGNED_URL_PREFIX}/{token}/{filename}`;
@@ -9,7 +9,7 @@ const PATH = `${SIGNED_URL_PREFIX}/{token}/{filename}`;
  * The URLs Tally signs stand in for cloud-storage signed URLs: no API key, the token is the
  * capability. Uploads are single use and expire; downloads expire.
  */
-export function signedUrlRoutes(datasets: DatasetService): AnyRouteSpec[] {
+export function signedUrlRoutes(transfers: TransferService): AnyRouteSpec[] {
   return [
     defineRoute({
       method: 'PUT', path: PATH, operationId: 'PutSignedUpload', summary: 'Upload the bytes of a file to a signed URL',
@@ -17,7 +17,7 @@ export function signedUrlRoutes(datasets: DatasetService): AnyRouteSpec[] {
       handler: async ({ params, request }) => {
         const contentLength = request.headers['content-length'];
         const lengthRange = request.headers['x-goog-content-length-range'];
-        await datasets.receiveSignedUpload(params['token']!, {
+        await transfers.receive(params['token']!, {
           source: request.body as AsyncIterable<Uint8Array>,
           contentLength: contentLength === undefined ? undefined : Number(contentLength),
           lengthRange: Array.isArray(lengthRange) ? lengthRange[0] : lengthRange,
@@ -28,15 +28,11 @@ export function signedUrlRoutes(datasets: DatasetService): AnyRouteSpec[] {
     defineRoute({
       method: 'GET', path: PATH, operationId: 'GetSignedDownload', summary: 'Download a file from a signed URL', auth: 'none',
       handler: async ({ params, reply }) => {
-        const { filename, pages } = await datasets.openDownload(params['token']!);
-        reply.header('content-type', 'application/jsonl; charset=utf-8');
-        reply.header('content-disposition', `attachment; filename="${filename}"`);
-        return reply.send(Readable.from(jsonlChunks(pages)));
+        const download = await transfers.open(params['token']!);
+        reply.header('content-type', download.contentType);
+        reply.header('content-disposition', `attachment; filename="${download.filename}"`);
+        return reply.send(Readable.from(download.body));
       },
     }),
   ];
-}
-
-async function* jsonlChunks(pages: AsyncGenerator<string[]>): AsyncGenerator<string> {
-  for await (const page of pages) yield page.join('\n') + '\n';
 }

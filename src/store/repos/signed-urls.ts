@@ -25,12 +25,12 @@ export function createSignedUrlRepo(db: Kysely<Database>): SignedUrlRepo {
     async release(tokenHash) {
       await db.updateTable('signed_urls').set({ used_time: '' }).where('token_hash', '=', tokenHash).execute();
     },
-    async stage(tokenHash, { rowSetId, stats }) {
-      await db
-        .updateTable('signed_urls')
-        .set({ staged_row_set_id: rowSetId, staged_stats: JSON.stringify(stats) })
-        .where('token_hash', '=', tokenHash)
-        .execute();
+    async stage(tokenHash, staged) {
+      const set =
+        'blobId' in staged
+          ? { staged_blob_id: staged.blobId }
+          : { staged_row_set_id: staged.rowSetId, staged_stats: JSON.stringify(staged.stats) };
+      await db.updateTable('signed_urls').set(set).where('token_hash', '=', tokenHash).execute();
     },
     async listStaged(accountId, targetKind, targetId) {
       const rows = await db
@@ -39,7 +39,7 @@ export function createSignedUrlRepo(db: Kysely<Database>): SignedUrlRepo {
         .where('account_id', '=', accountId)
         .where('target_kind', '=', targetKind)
         .where('target_id', '=', targetId)
-        .where('staged_row_set_id', 'is not', null)
+        .where((eb) => eb.or([eb('staged_row_set_id', 'is not', null), eb('staged_blob_id', 'is not', null)]))
         .orderBy('used_time')
         .execute();
       return rows.map(toRecord);
@@ -72,6 +72,7 @@ function toRow(r: SignedUrlRecord): SignedUrlsTable {
     used_time: r.usedTime,
     staged_row_set_id: r.stagedRowSetId,
     staged_stats: r.stagedStats === null ? null : JSON.stringify(r.stagedStats),
+    staged_blob_id: r.stagedBlobId,
   };
 }
 
@@ -88,5 +89,6 @@ function toRecord(row: SignedUrlsTable): SignedUrlRecord {
     usedTime: row.used_time,
     stagedRowSetId: row.staged_row_set_id === null ? null : Number(row.staged_row_set_id),
     stagedStats: row.staged_stats === null ? null : (JSON.parse(row.staged_stats) as DatasetStats),
+    stagedBlobId: row.staged_blob_id,
   };
 }

@@ -1,0 +1,85 @@
+/**
+ * Evaluators: user scoring code plus requirements, built into an isolated environment.
+ *
+ * - flavour `v2` ("eval3", POST /evaluatorsV2): code comes as an uploaded archive (entryPoint
+ *   `path.py::func`) or inline in `criteria[].codeSnippets`.
+ * - flavour `v1` (legacy POST /evaluators): code inline in `criteria[].codeSnippets`.
+ * - build: unpack, install requirements into a cached environment, import the entry point inside
+ *   the sandbox. States BUILDING -> ACTIVE | BUILD_FAILED.
+ * - build generation: a counter bumped by every build request, so a build that finishes after a
+ *   newer request (a PATCH that changed requirements) cannot overwrite the newer outcome.
+ */
+import type { ResourceStatus } from './types.js';
+
+export const EVALUATOR_STATES = ['STATE_UNSPECIFIED', 'ACTIVE', 'BUILDING', 'BUILD_FAILED'] as const;
+export type EvaluatorState = (typeof EVALUATOR_STATES)[number];
+
+export const CRITERION_TYPES = ['TYPE_UNSPECIFIED', 'CODE_SNIPPETS'] as const;
+export const SOURCE_TYPES = ['TYPE_UNSPECIFIED', 'TYPE_UPLOAD', 'TYPE_GITHUB', 'TYPE_TEMPORARY'] as const;
+
+export interface CodeSnippets {
+  language?: string;
+  fileContents?: Record<string, string>;
+  entryFile?: string;
+  entryFunc?: string;
+}
+
+export interface Criterion {
+  type?: (typeof CRITERION_TYPES)[number];
+  name?: string;
+  description?: string;
+  codeSnippets?: CodeSnippets;
+}
+
+export interface EvaluatorSource {
+  type?: (typeof SOURCE_TYPES)[number];
+  githubRepositoryName?: string;
+}
+
+export interface RollupSettings {
+  criteriaWeights?: Record<string, number>;
+  pythonCode?: string;
+  skipRollup?: boolean;
+  successThreshold?: number;
+}
+
+/** What the user specifies; everything else about an evaluator is the platform's. */
+export interface EvaluatorSpec {
+  criteria: Criterion[];
+  requirements: string;
+  entryPoint: string;
+  commitHash: string;
+  source?: EvaluatorSource;
+  defaultDataset: string;
+  multiMetrics?: boolean;
+  rollupSettings?: RollupSettings;
+}
+
+export interface EvaluatorRecord {
+  accountId: string;
+  id: string;
+  flavour: 'v1' | 'v2';
+  displayName: string;
+  description: string;
+  createdBy: string;
+  createTime: string;
+  updateTime: string;
+  state: EvaluatorState;
+  status: ResourceStatus;
+  spec: EvaluatorSpec;
+  /** The uploaded source archive (a blob), when the code came by upload. */
+  sourceBlobId: string | null;
+  sourceFilename: string;
+  buildGeneration: number;
+  /** Non-empty while a build is wanted and not yet finished: the time it was requested. */
+  buildRequestTime: string;
+  buildLogBlobId: string | null;
+  /** Where the finished build lives (source and manifest), and its environment's hash. */
+  buildDir: string;
+  envHash: string;
+}
+
+/** True when the spec carries its code inline, so a build can start without an upload. */
+export function hasInlineCode(spec: EvaluatorSpec): boolean {
+  return spec.criteria.some((c) => Object.keys(c.codeSnippets?.fileContents ?? {}).length > 0);
+}

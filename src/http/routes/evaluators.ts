@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { invalidArgument } from '../../domain/errors.js';
+import { applyReadMask } from '../../domain/listing.js';
+import type { EvaluatorService } from '../../services/evaluators.js';
+import { defineRoute, type AnyRouteSpec } from '../route.js';
+import { getQuery, int64, listQuery } from '../validation.js';
+import { toWireList } from '../wire/common.js';
+import { createEvaluatorBody, evaluatorSchema, toEvaluatorInput, toWireEvaluator, type EvaluatorBody } from '../wire/evaluators.js';
+
+const BASE = '/v1/accounts/{accountId}/evaluators';
+const ITEM = `${BASE}/{evaluatorId}`;
+
+const patchQuery = z.strictObject({
+  updateMask: z.string().max(1024).optional(),
+  prepareCodeUpload: z.enum(['true', 'false'], { error: 'prepareCodeUpload must be true or false' }).optional(),
+});
+const uploadEndpointBody = z.strictObject({
+  filenameToSize: z.record(z.string(), z.union([int64, z.number()]), { error: 'filenameToSize is required' }),
+  readMask: z.string().optional(),
+});
+
+export function evaluatorRoutes(evaluators: EvaluatorService): AnyRouteSpec[] {
+  const create = (flavour: 'v1' | 'v2', path: string, operationId: string) =>
+    defineRoute({
+      method: 'POST', path, operationId, summary: flavour === 'v2' ? 'Create an evaluator' : 'Create a legacy evaluator (inline code)',
+      auth: 'account', body: createEvaluatorBody,
+      handler: async ({ principal, body }) =>
+        toWireEvaluator(await evaluators.create(principal!, { evaluatorId: body.evaluatorId, evaluator: toEvaluatorInput(body.evaluator), flavour })),
+    });
+  return [
+    create('v2', '/v1/accounts/{accountId}/evaluatorsV2', 'CreateEvaluatorV2'),
+    create('v1', BASE, 'CreateEvaluator'),
+    defineRoute({
+      method: 'GET', path: BASE, operationId: 'ListEvaluators', summary: 'List evaluators', auth: 'account', query: listQuery,
+      handler: async ({ params, query }) =>
+        toWireList('evaluators', await evaluators.list(params['accountId']!, query), toWireEvaluator, query.readMask),
+    }),
+    defineRoute({
+      method: 'GET', path: ITEM, operationId: 'GetEvaluator', summary: 'Get an evaluator (poll it to follow a build)', auth: 'account', query: getQuery,
+      handler: async ({ params, query }) =>
+        applyReadMask(toWireEvaluator(await evaluators.get(params['accountId']!, params['evaluatorId']!)), query.readMask),
+    }),
+    defineRoute({
+      method: 'PATCH', path: ITEM, operationId: 'UpdateEvaluator',
+      summary: 'Update an evaluator; changing requirements, entryPoint or code rebuilds it', auth: 'account',
+      body: evaluatorSchema, query: patchQuery,
+      handler: async ({ params, body, query }) =>
+        toWireEvaluator(await evaluators.update(params['accountId']!, params['evaluatorId']!, toEvaluatorInput(masked(body, query.updateMask)), {
+          prepareCodeUpload: query.prepareCodeUpload === 'true',
+        })),
+    }),
+    defineRoute({
+      method: 'DELETE', path: ITEM, operationId: 'DeleteEvaluator', summary: 'Delete an evaluator, its source and build artifacts', auth: 'account',
+      handler: async ({ params }) => {
+        await evaluators.delete(params['accountId']!, params['evaluatorId']!);
+        return {};
+      },
+    }),
+    defineRoute({
+      method: 'POST', path: `${ITEM}:getUploadEndpoint`, operationId: 'GetEvaluatorUploadEndpoint',
+      summary: 'Get a signed URL to PUT the source archive (.tar.gz, .tgz, .tar or .zip) to', auth: 'account', body: uploadEndpointBody,
+      handler: async ({ params, body, baseUrl }) => ({
+        filenameToSignedUrls: await evaluators.getUploadEndpoint(params['accountId']!, params['evaluatorId']!, body.filenameToSize, baseUrl),
+      }),
+    }),
+    defineRoute({
+      method: 'POST', path: `${ITEM}:validateUpload`, operationId: 'ValidateEvaluatorUpload',
+      summary: 'Build the evaluator from the uploaded archive', auth: 'account', body: z.strictObject({}),
+      handler: async ({ params }) => {
+        await evaluators.validateUpload(params['accountId']!, params['evaluatorId']!);
+        return {};
+      },
+    }),
+    defineRoute({
+      method: 'GET', path: `${ITEM}:getBuildLogEndpoint`, operationId: 'GetEvaluatorBuildLogEndpoint',
+      summary: 'Get a signed URL to the build log', auth: 'account', query: getQuery,
+      handler: async ({ params, baseUrl }) => ({
+        buildLogSignedUri: await evaluators.getBuildLogEndpoint(params['accountId']!, params['evaluatorId']!, baseUrl),
+      }),
+    }),
+    defineRoute({
+      method: 'GET', path: `${ITEM}:getSourceCodeSignedUrl`, operationId: 'GetEvaluatorSourceCodeSignedUrl',
+      summary: 'Get a signed URL to the uploaded source archive', auth: 'account', query: getQuery,
+      handler: async ({ params, baseUrl }) => ({
+        filenameToSignedUrls: await evaluators.getSourceCodeSignedUrl(params['accountId']!, params['evaluatorId']!, baseUrl),
+      }),
+    }),
+  ];
+}
+
+const PATCHABLE = new Set(Object.keys(evaluatorSchema.shape));
+
+/** AIP-134: with an updateMask only the named fields change; without one, every field sent. */
+function masked(body: EvaluatorBody, updateMask: string | undefined): EvaluatorBody {
+  if (!updateMask || updateMask === '*') return body;
+  const out: Record<string, unknown> = {};
+  for (const path of updateMask.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const top = path.split('.')[0]!;
+    if (!PATCHABLE.has(top)) throw invalidArgument(`updateMask: unknown field "${path}"`);
+    out[top] = (body as Record<string, unknown>)[top];
+  }
+  return out as EvaluatorBody;
+}

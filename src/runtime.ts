@@ -1,0 +1,58 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEvaluatorBuilder, type EnvironmentProvider } from './build/builder.js';
+import { DEFAULT_EVALUATOR_LIMITS, type BoxRuntime } from './build/evaluator-box.js';
+import { createEnvironmentProvider } from './build/environments.js';
+import type { Config } from './config/index.js';
+import { createSandboxLauncher, detectBubblewrap, type SandboxLauncher } from './sandbox/index.js';
+import type { EvaluatorBuilder } from './services/build-queue.js';
+
+/** eval-protocol, installed into every entry-point evaluator's environment (design.md). */
+export const EVAL_PROTOCOL_REQUIREMENT = 'eval-protocol==0.3.33';
+
+const HARNESS_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'harness', 'python', 'harness.py');
+
+export interface EvaluatorRuntime {
+  launcher: SandboxLauncher;
+  builder: EvaluatorBuilder;
+  box: BoxRuntime;
+  environments: EnvironmentProvider;
+  warnings: string[];
+}
+
+/**
+ * The parts that run untrusted code: the sandbox launcher, the harness (copied into the data
+ * directory, where the sandbox uid can read it), environments and the builder.
+ */
+export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorRuntime> {
+  const warnings: string[] = [];
+  if (config.sandbox === 'bubblewrap' && !(await detectBubblewrap())) {
+    throw new Error(
+      'bubblewrap (bwrap) is not usable on this host, so evaluator code cannot be isolated. Install the "bubblewrap" package, ' +
+        'or start with --insecure-local-sandbox (TALLY_SANDBOX=insecure-local) to run evaluators without isolation.',
+    );
+  }
+  if (config.sandbox === 'insecure-local') {
+    warnings.push('WARNING: insecure-local sandbox: evaluator code runs with this server\'s user, files, network and environment.');
+  }
+  const launcher = createSandboxLauncher({ mode: config.sandbox });
+  const runtimeDir = ensureDir(join(config.dataDir, 'runtime'));
+  const harnessPath = join(runtimeDir, 'harness.py');
+  copyFileSync(HARNESS_SOURCE, harnessPath);
+  const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
+  const environments = createEnvironmentProvider({ envRoot: ensureDir(join(config.dataDir, 'envs')), launcher });
+  const builder = createEvaluatorBuilder({
+    buildsRoot: ensureDir(join(config.dataDir, 'builds')),
+    environments,
+    launcher,
+    runtime: box,
+    entryPointExtras: [EVAL_PROTOCOL_REQUIREMENT],
+  });
+  return { launcher, builder, box, environments, warnings };
+}
+
+function ensureDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o755 });
+  return path;
+}

@@ -1,0 +1,36 @@
+import type { DatasetService } from './datasets.js';
+import type { EvaluatorService } from './evaluators.js';
+import type { SignedUrlService } from './signed-urls.js';
+import type { ReceivedUpload } from './upload-checks.js';
+
+export interface Download {
+  filename: string;
+  contentType: string;
+  body: AsyncIterable<string | Uint8Array>;
+}
+
+/** The bytes behind Tally's signed URLs, routed to the resource each URL was issued for. */
+export function createTransferService(signedUrls: SignedUrlService, datasets: DatasetService, evaluators: EvaluatorService) {
+  return {
+    async receive(token: string, upload: ReceivedUpload): Promise<void> {
+      const url = await signedUrls.resolve(token, 'upload');
+      if (url.targetKind === 'dataset') return datasets.receiveSignedUpload(url, upload);
+      return evaluators.receiveSignedUpload(url, upload);
+    },
+    async open(token: string): Promise<Download> {
+      const url = await signedUrls.resolve(token, 'download');
+      if (url.targetKind === 'evaluator') {
+        const { filename, contentType, bytes } = await evaluators.openDownload(url);
+        return { filename, contentType, body: bytes };
+      }
+      const { filename, pages } = await datasets.openDownload(url);
+      return { filename, contentType: 'application/jsonl; charset=utf-8', body: jsonlChunks(pages) };
+    },
+  };
+}
+
+export type TransferService = ReturnType<typeof createTransferService>;
+
+async function* jsonlChunks(pages: AsyncGenerator<string[]>): AsyncGenerator<string> {
+  for await (const page of pages) yield page.join('\n') + '\n';
+}
