@@ -47,6 +47,10 @@ export function runPython(
 
 /** Pids of live host processes whose real uid is `uid` (to prove nothing outlived its box). */
 export function pidsOfUid(uid: number): number[] {
+  return pidsOfUidRange(uid, 1);
+}
+
+export function pidsOfUidRange(first: number, count: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -54,7 +58,8 @@ export function pidsOfUid(uid: number): number[] {
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const match = /^Uid:\s+(\d+)/m.exec(status);
       const state = /^State:\s+(\S)/m.exec(status);
-      if (match && Number(match[1]) === uid && state?.[1] !== 'Z') pids.push(Number(entry));
+      const uid = Number(match?.[1]);
+      if (match && uid >= first && uid < first + count && state?.[1] !== 'Z') pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

@@ -1,0 +1,142 @@
+/**
+ * The pipe protocol between the runner (parent) and the harness inside a sandbox process
+ * (child). Parent -> child: JSON lines on stdin. Child -> parent: JSON lines on fd 3.
+ * See src/harness/python/README.md for the prose version.
+ */
+
+export interface LegacyManifest {
+  contract: 'legacy';
+  /** Absolute path inside the box; the module is imported with it on sys.path and as cwd. */
+  root: string;
+  file: string;
+  func: string;
+}
+
+export interface CriteriaManifest {
+  contract: 'criteria';
+  root: string;
+  criteria: Array<{ name: string; file: string; func: string }>;
+}
+
+export interface EntryPointManifest {
+  contract: 'entry_point';
+  root: string;
+  path: string;
+  func: string;
+  mode: 'pointwise' | 'groupwise' | 'all';
+}
+
+export type HarnessManifest = (LegacyManifest | CriteriaManifest | EntryPointManifest) & {
+  /** Largest encoded result of one row; larger ones become invalid_result. @default 1 MiB */
+  max_result_bytes?: number;
+};
+
+export type ParentMessage =
+  | { t: 'load'; manifest: HarnessManifest }
+  /** group: the rows are one group for a groupwise/all function. careful: flush every row. */
+  | { t: 'batch'; id: number; rows: readonly unknown[]; group?: boolean; careful?: boolean }
+  | { t: 'close' };
+
+export interface MetricResult {
+  score: number;
+  is_score_valid: boolean;
+  reason: string | null;
+}
+
+export interface EvaluationResult extends MetricResult {
+  metrics: Record<string, MetricResult>;
+}
+
+/** Error kinds the harness reports for one row; the process keeps running. */
+export type HarnessErrorKind = 'exception' | 'invalid_result' | 'memory';
+
+export interface RowError {
+  kind: HarnessErrorKind | ProcessFailureKind;
+  message: string;
+  traceback?: string;
+}
+
+export type RowResultFrame =
+  | { ok: true; result: EvaluationResult; ms: number }
+  | { ok: false; error: RowError; ms: number };
+
+export type ChildMessage =
+  | { t: 'ready'; contract: string; python: string }
+  | { t: 'load_error'; message: string }
+  | { t: 'results'; id: number; from: number; results: RowResultFrame[] }
+  | { t: 'done'; id: number };
+
+/** Ways a whole sandbox process fails while a row is in flight. */
+export type ProcessFailureKind = 'crash' | 'timeout' | 'memory' | 'protocol' | 'output_too_large';
+
+export class ProtocolViolation extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolViolation';
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isScore = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isReason = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+function isMetric(v: unknown): v is MetricResult {
+  return isRecord(v) && isScore(v['score']) && typeof v['is_score_valid'] === 'boolean' && isReason(v['reason']);
+}
+
+function isResult(v: unknown): v is EvaluationResult {
+  if (!isRecord(v) || !isMetric(v)) return false;
+  const metrics: unknown = (v as { metrics?: unknown }).metrics;
+  return isRecord(metrics) && Object.values(metrics).every(isMetric);
+}
+
+const HARNESS_KINDS: ReadonlySet<unknown> = new Set(['exception', 'invalid_result', 'memory']);
+
+/** Schema check of one row result, written by hand because it runs ~200k times a second. */
+export function isRowResultFrame(v: unknown): v is RowResultFrame {
+  if (!isRecord(v) || typeof v['ms'] !== 'number') return false;
+  if (v['ok'] === true) return isResult(v['result']);
+  const error = v['error'];
+  return v['ok'] === false && isRecord(error) && HARNESS_KINDS.has(error['kind']) &&
+    typeof error['message'] === 'string' &&
+    (error['traceback'] === undefined || typeof error['traceback'] === 'string');
+}
+
+function checkShape(message: Record<string, unknown>): ChildMessage | undefined {
+  switch (message['t']) {
+    case 'ready':
+      return typeof message['contract'] === 'string' && typeof message['python'] === 'string'
+        ? (message as unknown as ChildMessage) : undefined;
+    case 'load_error':
+      return typeof message['message'] === 'string' ? (message as unknown as ChildMessage) : undefined;
+    case 'done':
+      return isInt(message['id']) ? (message as unknown as ChildMessage) : undefined;
+    case 'results': {
+      const results = message['results'];
+      const ok = isInt(message['id']) && isInt(message['from']) && Array.isArray(results) &&
+        results.every(isRowResultFrame);
+      return ok ? (message as unknown as ChildMessage) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Parses and validates one frame; throws ProtocolViolation with a short excerpt otherwise. */
+export function parseChildMessage(line: string): ChildMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ProtocolViolation(`invalid frame (not JSON): ${excerpt(line)}`);
+  }
+  const message = isRecord(value) ? checkShape(value) : undefined;
+  if (!message) throw new ProtocolViolation(`invalid frame: ${excerpt(line)}`);
+  return message;
+}
+
+export function excerpt(text: string, max = 120): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);
+}

@@ -1,0 +1,226 @@
+/**
+ * The parent side of a sandbox process: a warm, isolated child hosting one evaluator build
+ * that scores batches of rows. Evaluator misbehaviour never throws: every row gets an outcome.
+ */
+import type { SandboxLauncher, SandboxSpec } from '../sandbox/index.js';
+import { connect, type Connection, type Termination } from './connection.js';
+import type { OutputStats, OutputStream } from './output-capture.js';
+import type { ChildMessage, EvaluationResult, HarnessManifest, RowError, RowResultFrame } from './protocol.js';
+import { SandboxStartError } from './sandbox-errors.js';
+
+export type RowOutcome =
+  | { ok: true; retry?: false; result: EvaluationResult; ms: number }
+  | { ok: false; retry?: false; error: RowError; ms?: number }
+  /**
+   * Not scored: re-run on a fresh process. `suspect` is set on the first unanswered row when
+   * the process died suddenly while results may still have been buffered in the child, so
+   * the failure cannot be pinned on that row; re-run with `careful: true` to pin it.
+   */
+  | { ok: false; retry: true; reason: string; suspect?: { kind: RowError['kind']; message: string } };
+
+export interface ScoreBatchOptions {
+  /** Wall-clock limit for one row (for a group batch: for the whole group call). */
+  perRowTimeoutMs: number;
+  signal?: AbortSignal;
+  /** The rows are one group for a groupwise/all entry point: one call, one list. */
+  group?: boolean;
+  /** The child flushes after every row, so a sudden death is pinned on the right row. */
+  careful?: boolean;
+}
+
+export interface SandboxProcess {
+  readonly pid: number;
+  readonly python: string;
+  readonly state: 'ready' | 'busy' | 'dead';
+  readonly output: OutputStats;
+  scoreBatch(rows: readonly object[], options: ScoreBatchOptions): Promise<RowOutcome[]>;
+  /** Asks the child to exit, then kills it after `timeoutMs`. */
+  close(timeoutMs?: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface StartSandboxProcessOptions {
+  launcher: SandboxLauncher;
+  spec: Omit<SandboxSpec, 'extraFds'>;
+  manifest: HarnessManifest;
+  loadTimeoutMs: number;
+  onOutput?(stream: OutputStream, text: string): void;
+  /** @default 1 MiB of stdout + stderr per process; the rest is counted and discarded. */
+  maxOutputBytes?: number;
+  /** @default 16 MiB per protocol frame. */
+  maxFrameBytes?: number;
+  /** Silence allowed beyond perRowTimeoutMs before a row counts as hung. @default 500 */
+  flushSlackMs?: number;
+  /** @default 2000 */
+  killGraceMs?: number;
+}
+
+const MiB = 1024 * 1024;
+
+export async function startSandboxProcess(options: StartSandboxProcessOptions): Promise<SandboxProcess> {
+  let conn: Connection;
+  try {
+    const child = options.launcher.spawn({ ...options.spec, extraFds: 1 });
+    conn = connect(child, {
+      maxFrameBytes: options.maxFrameBytes ?? 16 * MiB,
+      maxOutputBytes: options.maxOutputBytes ?? MiB,
+      onOutput: options.onOutput ?? (() => undefined),
+      codesMaySignal: options.launcher.mode === 'bubblewrap',
+      killGraceMs: options.killGraceMs,
+    });
+  } catch (error) {
+    throw new SandboxStartError('spawn_failed', `could not start the sandbox process: ${String(error)}`, { cause: error });
+  }
+  const python = await waitReady(conn, options);
+  return createSandboxProcess(conn, python, options);
+}
+
+function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promise<string> {
+  conn.send({ t: 'load', manifest: options.manifest });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void conn.terminate({ kind: 'timeout', message: 'load timed out' });
+      reject(new SandboxStartError('load_timeout', `evaluator did not load within ${options.loadTimeoutMs} ms`));
+    }, options.loadTimeoutMs);
+    conn.setListener({
+      onMessage(message) {
+        clearTimeout(timer);
+        conn.setListener(null);
+        if (message.t === 'ready') return resolve(message.python);
+        void conn.terminate({ kind: 'closed', message: 'load failed' });
+        if (message.t === 'load_error') return reject(new SandboxStartError('load_error', message.message));
+        reject(new SandboxStartError('exited', `evaluator process sent ${message.t} before ready`));
+      },
+      onEnd(termination) {
+        clearTimeout(timer);
+        const tail = conn.stderrTail().trim();
+        const detail = tail ? `; stderr: ${tail.slice(-1000)}` : '';
+        reject(new SandboxStartError('exited', `evaluator process ended while loading: ${termination.message}${detail}`));
+      },
+    });
+  });
+}
+
+function createSandboxProcess(
+  conn: Connection,
+  python: string,
+  options: StartSandboxProcessOptions,
+): SandboxProcess {
+  let busy = false;
+  let nextBatchId = 1;
+  const proc: SandboxProcess = {
+    pid: conn.pid,
+    python,
+    output: conn.output,
+    get state() {
+      return conn.ended ? 'dead' : busy ? 'busy' : 'ready';
+    },
+    async scoreBatch(rows, batchOptions) {
+      if (busy) throw new Error('sandbox process is already scoring a batch');
+      if (rows.length === 0) return [];
+      busy = true;
+      try {
+        return await runBatch(conn, { id: nextBatchId++, rows, ...batchOptions }, options);
+      } finally {
+        busy = false;
+      }
+    },
+    async close(timeoutMs = 2_000) {
+      if (conn.ended) return;
+      conn.send({ t: 'close' });
+      const timer = setTimeout(() => void conn.terminate({ kind: 'closed', message: 'closed' }), timeoutMs);
+      await conn.whenEnded();
+      clearTimeout(timer);
+    },
+    kill: () => conn.terminate({ kind: 'closed', message: 'killed by the runner' }),
+  };
+  return proc;
+}
+
+interface BatchRequest extends ScoreBatchOptions {
+  id: number;
+  rows: readonly object[];
+}
+
+function runBatch(conn: Connection, request: BatchRequest, options: StartSandboxProcessOptions): Promise<RowOutcome[]> {
+  const { id, rows, perRowTimeoutMs, signal } = request;
+  const outcomes: RowOutcome[] = [];
+  const memoryNote = memoryMessage(options.spec.limits.addressSpaceBytes);
+  return new Promise((resolve) => {
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => void conn.terminate(timeoutFailure(perRowTimeoutMs)), perRowTimeoutMs + (options.flushSlackMs ?? 500));
+    };
+    const onAbort = (): void => void conn.terminate({ kind: 'cancelled', message: 'the batch was cancelled' });
+    const finish = (termination?: Termination): void => {
+      clearTimeout(watchdog);
+      signal?.removeEventListener('abort', onAbort);
+      conn.setListener(null);
+      if (termination) outcomes.push(...unanswered(rows.length - outcomes.length, termination, request));
+      resolve(outcomes);
+    };
+    conn.setListener({
+      onMessage(message) {
+        if (!acceptFrame(message, id, outcomes, rows.length, memoryNote)) {
+          void conn.terminate({ kind: 'protocol', message: `evaluator process broke the protocol: unexpected ${describeFrame(message)}` });
+        } else if (message.t === 'done') finish();
+        else arm();
+      },
+      onEnd: finish,
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
+    conn.send({ t: 'batch', id, rows, ...(request.group ? { group: true } : {}), ...(request.careful ? { careful: true } : {}) });
+  });
+}
+
+/** Applies a results/done frame to the outcomes; false when the frame is out of place. */
+function acceptFrame(message: ChildMessage, id: number, outcomes: RowOutcome[], total: number, memoryNote: string): boolean {
+  if (message.t === 'done') return message.id === id && outcomes.length === total;
+  if (message.t !== 'results' || message.id !== id || message.from !== outcomes.length) return false;
+  if (outcomes.length + message.results.length > total) return false;
+  for (const frame of message.results) outcomes.push(toOutcome(frame, memoryNote));
+  return true;
+}
+
+function toOutcome(frame: RowResultFrame, memoryNote: string): RowOutcome {
+  if (frame.ok) return { ok: true, result: frame.result, ms: frame.ms };
+  if (frame.error.kind !== 'memory') return { ok: false, error: frame.error, ms: frame.ms };
+  return { ok: false, error: { ...frame.error, message: `${memoryNote}: ${frame.error.message}` }, ms: frame.ms };
+}
+
+/** Outcomes for the rows the process did not answer: the one in flight, then the rest. */
+function unanswered(count: number, termination: Termination, request: BatchRequest): RowOutcome[] {
+  if (count <= 0) return [];
+  if (termination.kind === 'cancelled' || termination.kind === 'closed') {
+    return Array.from({ length: count }, () => ({ ok: false, retry: true, reason: termination.message }));
+  }
+  const error = { kind: termination.kind, message: termination.message };
+  // A group is one call; a timeout is pinned by the child's 50 ms flusher; careful flushes each row.
+  if (request.group) return Array.from({ length: count }, () => ({ ok: false, error }));
+  const pinned = request.careful === true || termination.kind === 'timeout';
+  const first: RowOutcome = pinned
+    ? { ok: false, error }
+    : { ok: false, retry: true, reason: `process died, possibly on this row: ${error.message}`, suspect: error };
+  const rest: RowOutcome[] = Array.from({ length: count - 1 }, () => ({
+    ok: false,
+    retry: true,
+    reason: 'not scored: the evaluator process ended on an earlier row',
+  }));
+  return [first, ...rest];
+}
+
+function timeoutFailure(perRowTimeoutMs: number): Termination {
+  const seconds = Number((perRowTimeoutMs / 1000).toFixed(3));
+  return { kind: 'timeout', message: `evaluator process was killed after ${seconds} s without finishing this row` };
+}
+
+function memoryMessage(addressSpaceBytes: number): string {
+  return `ran out of memory (MemoryError / address-space limit of ${Math.round(addressSpaceBytes / MiB)} MiB)`;
+}
+
+function describeFrame(message: ChildMessage): string {
+  return message.t === 'results' || message.t === 'done' ? `${message.t} frame for batch ${message.id}` : `${message.t} frame`;
+}
