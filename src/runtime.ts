@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEvaluatorBuilder, type EnvironmentProvider } from './build/builder.js';
 import { DEFAULT_EVALUATOR_LIMITS, type BoxRuntime } from './build/evaluator-box.js';
-import { createEnvironmentProvider } from './build/environments.js';
+import { ensureEnvironment, sandboxedInstaller } from './build/environments.js';
 import type { Config } from './config/index.js';
 import { createSandboxLauncher, detectBubblewrap, type SandboxLauncher } from './sandbox/index.js';
 import type { EvaluatorBuilder } from './services/build-queue.js';
@@ -41,7 +41,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
   const harnessPath = join(runtimeDir, 'harness.py');
   copyFileSync(HARNESS_SOURCE, harnessPath);
   const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
-  const environments = createEnvironmentProvider({ envRoot: ensureDir(join(config.dataDir, 'envs')), launcher });
+  const environments = createEnvironmentProvider(ensureDir(join(config.dataDir, 'envs')), launcher);
   const builder = createEvaluatorBuilder({
     buildsRoot: ensureDir(join(config.dataDir, 'builds')),
     environments,
@@ -50,6 +50,21 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
     entryPointExtras: [EVAL_PROTOCOL_REQUIREMENT],
   });
   return { launcher, builder, box, environments, warnings };
+}
+
+/** pip runs sandboxed too, with the network open (it must reach the package index) and only the new environment writable. */
+function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher): EnvironmentProvider {
+  const runInstaller = sandboxedInstaller({
+    launcher,
+    limits: { ...DEFAULT_EVALUATOR_LIMITS, processes: 256, fileSizeBytes: 1024 ** 3, openFiles: 1024 },
+    readOnlyBinds: ['/etc/ssl', '/etc/ca-certificates'],
+  });
+  return {
+    async ensure({ requirements, extras, log }) {
+      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log });
+      return { envDir: env.path, hash: env.hash };
+    },
+  };
 }
 
 function ensureDir(path: string): string {

@@ -106,6 +106,8 @@ export interface SignedUrlRecord {
   /** For dataset uploads: the staged row set and its stats once the PUT succeeded. */
   stagedRowSetId: number | null;
   stagedStats: DatasetStats | null;
+  /** For evaluator uploads: the blob holding the archive once the PUT succeeded. */
+  stagedBlobId: string | null;
 }
 
 export function nowIso(): string {

@@ -134,7 +134,7 @@ export interface EvaluatorRepo {
 /** Opaque byte objects (source archives, build logs), streamed in and out. */
 export interface BlobRepo {
   /** Stores the bytes of `source` under `id`; answers the size. Nothing is kept if it fails. */
-  write(accountId: string, id: string, source: AsyncIterable<Uint8Array>): Promise<number>;
+  write(accountId: string, id: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number>;
   size(id: string): Promise<number | undefined>;
   read(id: string): AsyncGenerator<Uint8Array>;
   delete(id: string): Promise<void>;
