@@ -9,7 +9,8 @@ import { createFrameReader } from './frame-reader.js';
 import { captureOutput, type OutputStats, type OutputStream } from './output-capture.js';
 import { parseChildMessage, ProtocolViolation, type ChildMessage, type ParentMessage } from './protocol.js';
 
-export type Termination = ProcessFailure | { kind: 'cancelled' | 'closed'; message: string };
+/** `inFlight`: known to concern the row being scored (our own watchdog), not a sudden death. */
+export type Termination = (ProcessFailure & { inFlight?: boolean }) | { kind: 'cancelled' | 'closed'; message: string };
 
 export interface ConnectionListener {
   onMessage(message: ChildMessage): void;

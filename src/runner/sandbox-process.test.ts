@@ -295,3 +295,61 @@ describe.skipIf(!available)('sandbox process', () => {
     await proc.close();
   });
 });
+
+describe('result shapes (insecure-local launcher)', () => {
+  const local = createSandboxLauncher({ mode: 'insecure-local' });
+
+  it('coerces models, dataclasses and objects; rejects other shapes saying what came back', async () => {
+    const proc = await startSandboxProcess({
+      launcher: local,
+      spec: fixtureSpec('shapes'),
+      manifest: legacyManifest('shapes'),
+      loadTimeoutMs: 10_000,
+    });
+    const shapes = ['int', 'dataclass', 'model', 'plain', 'bool', 'string-score', 'inf-metric', 'bad-reason', 'huge', 'raise'];
+    const outcomes = await proc.scoreBatch(shapes.map((shape) => ({ shape })), { perRowTimeoutMs: 5_000 });
+    await proc.close();
+    const summary = outcomes.map((o) => (o.ok ? o.result : o.retry ? 'retry' : `${o.error.kind}: ${o.error.message}`));
+    expect(summary).toEqual([
+      { score: 1, is_score_valid: true, reason: null, metrics: {} },
+      { score: 0.75, is_score_valid: true, reason: 'dataclass', metrics: {} },
+      { score: 0.5, is_score_valid: true, reason: 'pydantic', metrics: { m: { score: 1, is_score_valid: true, reason: null } } },
+      { score: 0.25, is_score_valid: false, reason: 'plain object', metrics: {} },
+      'invalid_result: expected a number, a dict or an EvaluateResult, got bool: True',
+      "invalid_result: score must be a number, got str: 'high'",
+      "invalid_result: metric 'm' must be finite, got inf",
+      'invalid_result: reason must be a string or null, got int: 42',
+      expect.stringMatching(/^invalid_result: result is \d+ bytes, more than the 1048576 allowed$/),
+      'exception: ZeroDivisionError: division by zero',
+    ]);
+  });
+});
+
+describe.skipIf(!available)('sandbox pool', () => {
+  it('reuses a healthy process and never pools a dead one', async () => {
+    const pool = createSandboxPool({ launcher, spec: fixtureSpec('crash'), manifest: legacyManifest('crash'), loadTimeoutMs: 10_000 });
+    try {
+      const first = await pool.retain();
+      expect(await first.scoreBatch([{ x: 1 }], { perRowTimeoutMs: 5_000 })).toMatchObject([{ ok: true }]);
+      pool.release(first);
+      const again = await pool.retain();
+      expect(again).toBe(first);
+      await again.scoreBatch([{ x: 1, attack: true }], { perRowTimeoutMs: 5_000 });
+      expect(again.state).toBe('dead');
+      pool.release(again);
+      const fresh = await pool.retain();
+      expect(fresh).not.toBe(first);
+      expect(fresh.state).toBe('ready');
+      pool.release(fresh);
+      expect(pool.stats).toMatchObject({ started: 2, idle: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects with the load error instead of looping on a broken build', async () => {
+    const pool = createSandboxPool({ launcher, spec: fixtureSpec('load-errors'), manifest: legacyManifest('load-errors', 'syntax.py'), loadTimeoutMs: 10_000 });
+    await expect(pool.scoreBatch(ROWS, { perRowTimeoutMs: 5_000 })).rejects.toMatchObject({ reason: 'load_error' });
+    await pool.close();
+  });
+});

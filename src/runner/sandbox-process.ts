@@ -198,9 +198,10 @@ function unanswered(count: number, termination: Termination, request: BatchReque
     return Array.from({ length: count }, () => ({ ok: false, retry: true, reason: termination.message }));
   }
   const error = { kind: termination.kind, message: termination.message };
-  // A group is one call; a timeout is pinned by the child's 50 ms flusher; careful flushes each row.
+  // A group is one call; a watchdog timeout is pinned by the child's 50 ms flusher (finished
+  // rows were sent long before); careful mode flushes every row before starting the next.
   if (request.group) return Array.from({ length: count }, () => ({ ok: false, error }));
-  const pinned = request.careful === true || termination.kind === 'timeout';
+  const pinned = request.careful === true || termination.inFlight === true;
   const first: RowOutcome = pinned
     ? { ok: false, error }
     : { ok: false, retry: true, reason: `process died, possibly on this row: ${error.message}`, suspect: error };
@@ -214,7 +215,7 @@ function unanswered(count: number, termination: Termination, request: BatchReque
 
 function timeoutFailure(perRowTimeoutMs: number): Termination {
   const seconds = Number((perRowTimeoutMs / 1000).toFixed(3));
-  return { kind: 'timeout', message: `evaluator process was killed after ${seconds} s without finishing this row` };
+  return { kind: 'timeout', message: `evaluator process was killed after ${seconds} s without finishing this row`, inFlight: true };
 }
 
 function memoryMessage(addressSpaceBytes: number): string {
