@@ -201,7 +201,7 @@ function unanswered(count: number, termination: Termination, request: BatchReque
   // A group is one call; a watchdog timeout is pinned by the child's 50 ms flusher (finished
   // rows were sent long before); careful mode flushes every row before starting the next.
   if (request.group) return Array.from({ length: count }, () => ({ ok: false, error }));
-  const pinned = request.careful === true || termination.inFlight === true;
+  const pinned = request.careful === true || ('inFlight' in termination && termination.inFlight === true);
   const first: RowOutcome = pinned
     ? { ok: false, error }
     : { ok: false, retry: true, reason: `process died, possibly on this row: ${error.message}`, suspect: error };
