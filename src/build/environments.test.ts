@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isApiError } from '../domain/errors.js';
-import { ensureEnvironment, mostUsefulLine, runInstallerLocally } from './environments.js';
+import { ensureEnvironment, mostUsefulLine, runInstallerLocally, sandboxedInstaller } from './environments.js';
 
 const runInstaller = runInstallerLocally();
 let envRoot: string;
@@ -44,7 +44,7 @@ describe('ensureEnvironment', () => {
     expect(execFileSync(first.python, ['-c', 'import sys; print(sys.prefix)'], { env: {} }).toString().trim()).toBe(first.path);
     // The venv was built under a temporary name; its scripts point at the final one.
     expect(await readFile(path.join(first.path, 'bin', 'pip'), 'utf8')).toContain(`#!${first.path}/bin/python`);
-    expect(cold.lines.some((line) => line.includes('-m venv'))).toBe(true);
+    expect(cold.lines.some((line) => line.includes('No requirements to install'))).toBe(true);
 
     const warm = collector();
     const [second, warmMs] = await timed(() => ensureEnvironment({ envRoot, requirements: '', runInstaller, log: warm.log }));
@@ -121,4 +121,27 @@ describe('mostUsefulLine', () => {
     expect(mostUsefulLine('a\nb\n\n')).toBe('b');
     expect(mostUsefulLine('')).toBeUndefined();
   });
+});
+
+describe('ensureEnvironment in a bubblewrap box (NETWORK)', async () => {
+  const { createSandboxLauncher, detectBubblewrap } = await import('../sandbox/index.js');
+  const available = await detectBubblewrap();
+  it.skipIf(!available)('installs six as an unprivileged sandbox uid, then owns and hardens the result', async () => {
+    // The sandbox uid must be able to reach envRoot: mkdtemp makes it 0700.
+    const { chmod } = await import('node:fs/promises');
+    await chmod(envRoot, 0o755);
+    const root = path.join(envRoot, 'boxed');
+    const installer = sandboxedInstaller({
+      launcher: createSandboxLauncher({ mode: 'bubblewrap' }),
+      limits: { addressSpaceBytes: 4 * 2 ** 30, cpuSeconds: 600, processes: 256, fileSizeBytes: 1 << 30, openFiles: 1024 },
+    });
+    const { lines, log } = collector();
+    const [env, coldMs] = await timed(() => ensureEnvironment({ envRoot: root, requirements: 'six==1.16.0', runInstaller: installer, log }));
+    console.log(`sandboxed six==1.16.0: cold ${coldMs.toFixed(0)} ms`);
+    expect(lines.some((line) => /Successfully installed six-1\.16\.0/.test(line)), lines.join('\n')).toBe(true);
+    expect(execFileSync(env.python, ['-c', 'import six; print(six.__version__)'], { env: {} }).toString().trim()).toBe('1.16.0');
+    const info = await stat(path.join(env.path, 'lib'));
+    expect([info.uid, info.mode & 0o777]).toEqual([process.getuid?.(), 0o755]);
+    expect(execFileSync('find', [env.path, '-perm', '/o=w', '!', '-type', 'l'], { env: {} }).toString()).toBe('');
+  }, 300_000);
 });

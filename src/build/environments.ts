@@ -7,6 +7,8 @@
  * `.ready` is written inside the temporary directory before the rename, so `<hash>` appears
  * complete or not at all; two builders of the same hash (in two processes) race only on the
  * rename, and the loser throws its copy away. Within one process they share one promise.
+ * With the sandboxed installer, envRoot and every parent must be searchable (o+x) by the
+ * sandbox uids, which bind the build directory and the pip cache read-write.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -131,22 +133,39 @@ async function sweepStaleBuilds(envRoot: string): Promise<void> {
   }
 }
 
+/**
+ * One installer run creates the venv and fills it: the sandbox hands each run its own uid, so
+ * a second run could not write into a venv the first one created. User data never reaches the
+ * shell: paths are ours and arrive as positional parameters, requirements sit in a file.
+ */
+const INSTALL_SCRIPT = [
+  'set -e',
+  '"$1" -m venv "$2"',
+  'if [ -s "$3" ]; then',
+  '  "$2/bin/python" -m pip install --no-input --disable-pip-version-check --progress-bar off \\',
+  '    --no-warn-script-location --cache-dir "$4" -r "$3"',
+  'else',
+  "  echo 'No requirements to install'",
+  'fi',
+].join('\n');
+
 async function install(plan: BuildPlan, tmpDir: string): Promise<void> {
-  const env = installerEnv(plan, tmpDir);
-  const binds = [tmpDir, path.join(plan.envRoot, '.pip-cache')];
-  await runStep(plan, [plan.python, '-m', 'venv', tmpDir], { cwd: tmpDir, env, network: true, writableBinds: binds }, 'creating the virtual environment');
+  const requirementsFile = path.join(tmpDir, REQUIREMENTS_FILE);
   const lines = [plan.normalised, ...plan.extras].filter((text) => text !== '');
-  await writeFile(path.join(tmpDir, REQUIREMENTS_FILE), lines.length === 0 ? '' : `${lines.join('\n')}\n`, { mode: 0o644 });
-  if (lines.length === 0) {
-    plan.log('No requirements to install');
-    return;
+  await writeFile(requirementsFile, lines.length === 0 ? '' : `${lines.join('\n')}\n`, { mode: 0o644 });
+  const cacheDir = path.join(plan.envRoot, '.pip-cache');
+  const argv = ['/bin/sh', '-c', INSTALL_SCRIPT, 'tally-install', plan.python, tmpDir, requirementsFile, cacheDir];
+  plan.log(`Creating the virtual environment and installing: ${lines.length === 0 ? '(nothing)' : lines.join(' ').replace(/\n/g, ' ')}`);
+  const result = await plan.runInstaller(argv, {
+    cwd: tmpDir,
+    env: installerEnv(plan, tmpDir),
+    network: true,
+    writableBinds: [tmpDir, cacheDir],
+    onLine: plan.log,
+  });
+  if (result.exitCode !== 0) {
+    throw failedPrecondition(`${mostUsefulLine(result.output) ?? 'installing the requirements failed'} (exit code ${result.exitCode})`);
   }
-  const pip = [
-    path.join(tmpDir, 'bin', 'python'), '-m', 'pip', 'install', '--no-input', '--disable-pip-version-check',
-    '--progress-bar', 'off', '--no-warn-script-location',
-    '--cache-dir', path.join(plan.envRoot, '.pip-cache'), '-r', path.join(tmpDir, REQUIREMENTS_FILE),
-  ];
-  await runStep(plan, pip, { cwd: tmpDir, env, network: true, writableBinds: binds }, 'installing the requirements');
 }
 
 /** Everything pip gets: nothing from the server's environment or pip's own config files. */
@@ -166,19 +185,6 @@ function installerEnv(plan: BuildPlan, tmpDir: string): Record<string, string> {
   if (plan.pip?.indexUrl !== undefined) env['PIP_INDEX_URL'] = plan.pip.indexUrl;
   if (plan.pip?.certFile !== undefined) env['PIP_CERT'] = plan.pip.certFile;
   return env;
-}
-
-async function runStep(
-  plan: BuildPlan,
-  argv: string[],
-  options: Parameters<RunInstaller>[1],
-  what: string,
-): Promise<void> {
-  plan.log(`$ ${argv.join(' ')}`);
-  const result = await plan.runInstaller(argv, { ...options, onLine: plan.log });
-  if (result.exitCode !== 0) {
-    throw failedPrecondition(`${mostUsefulLine(result.output) ?? `${what} failed`} (exit code ${result.exitCode})`);
-  }
 }
 
 /** pip's first ERROR line says what went wrong; otherwise the last non-blank line. */

@@ -56,6 +56,7 @@ export function collectOutput(child: ChildProcess, options: InstallerOptions, ti
       clearTimeout(timer);
       splitter.end();
       if (timedOut) splitter.push(`ERROR: the installer was stopped after ${Math.round(timeoutMs / 1000)} s\n`);
+      else if (signal !== null) splitter.push(`ERROR: the installer was killed by ${signal} (a resource limit?)\n`);
       splitter.end();
       resolve({ exitCode: code ?? (signal === null ? 1 : 128), output: output.slice(-MAX_OUTPUT_BYTES) });
     });
