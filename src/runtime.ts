@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEvaluatorBuilder, type EnvironmentProvider } from './build/builder.js';
@@ -37,11 +37,12 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
     warnings.push('WARNING: insecure-local sandbox: evaluator code runs with this server\'s user, files, network and environment.');
   }
   const launcher = createSandboxLauncher({ mode: config.sandbox });
+  makeTraversable(config.dataDir);
   const runtimeDir = ensureDir(join(config.dataDir, 'runtime'));
   const harnessPath = join(runtimeDir, 'harness.py');
   copyFileSync(HARNESS_SOURCE, harnessPath);
   const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
-  const environments = createEnvironmentProvider(ensureDir(join(config.dataDir, 'envs')), launcher);
+  const environments = createEnvironmentProvider(ensureDir(config.envDir ?? join(config.dataDir, 'envs')), launcher);
   const builder = createEvaluatorBuilder({
     buildsRoot: ensureDir(join(config.dataDir, 'builds')),
     environments,
@@ -65,6 +66,21 @@ function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher): 
       return { envDir: env.path, hash: env.hash };
     },
   };
+}
+
+/**
+ * Sandboxed processes run as other uids and must reach their builds and environments inside the
+ * data directory: it becomes traversable (0711, not listable) and so must every directory above
+ * it. The database files inside stay private (created 0600/0644 by their owners).
+ */
+function makeTraversable(dataDir: string): void {
+  chmodSync(dataDir, 0o711);
+  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(`the data directory ${dataDir} is inside ${dir}, which other users cannot traverse, so sandboxed evaluators could not reach their builds: choose another --data-dir or run chmod o+x ${dir}`);
+    }
+    if (dir === dirname(dir)) return;
+  }
 }
 
 function ensureDir(path: string): string {

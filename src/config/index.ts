@@ -31,6 +31,8 @@ export const configSchema = z.strictObject({
    * @default "bubblewrap"
    */
   sandbox: z.enum(['bubblewrap', 'insecure-local']).default('bubblewrap'),
+  /** Where Python environments are cached (shared by all evaluators with the same requirements). @default "<dataDir>/envs" */
+  envDir: z.string().min(1).optional(),
   /** Evaluator builds running at once. @default 2 */
   buildConcurrency: z.coerce.number().int().min(1).max(64).default(2),
 });
@@ -50,6 +52,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   TALLY_SANDBOX: 'sandbox',
   TALLY_BUILD_CONCURRENCY: 'buildConcurrency',
+  TALLY_ENV_DIR: 'envDir',
 };
 
 export function loadConfig({

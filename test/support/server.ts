@@ -27,7 +27,9 @@ export async function startTestServer(kind: 'sqlite' | 'postgres', overrides: Pa
   const dataDir = mkdtempSync(join(tmpdir(), 'tally-test-'));
   const config = loadConfig({
     env: {},
-    flags: { dataDir, database: await freshDatabaseUrl(kind), port: 0, accountId: 'acme', ...overrides },
+    // Environments are shared by every test server: they are content-addressed, and building the
+    // eval-protocol one takes a minute.
+    flags: { dataDir, envDir: join(tmpdir(), 'tally-test-envs'), database: await freshDatabaseUrl(kind), port: 0, accountId: 'acme', ...overrides },
   });
   const server = await startServer(config);
   const key = server.bootstrapKey?.key;
@@ -53,6 +55,23 @@ export async function startTestServer(kind: 'sqlite' | 'postgres', overrides: Pa
     return { status: response.status, headers: response.headers, json, text };
   };
   return { server, url: server.url, accountId: 'acme', key, call, close: () => server.close() };
+}
+
+/** Polls a resource until `done(resource)` holds; fails with the last state seen. */
+export async function waitFor(
+  t: TestServer,
+  path: string,
+  done: (resource: Record<string, unknown>) => boolean,
+  timeoutMs = 240_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    last = (await t.call('GET', path)).json;
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting on ${path}; last: ${JSON.stringify(last).slice(0, 500)}`);
 }
 
 export function jsonlFile(rows: unknown[]): string {
