@@ -65,28 +65,11 @@ export function connect(child: ChildProcess, options: ConnectionOptions): Connec
     if (s === 'stderr') tail = (tail + text).slice(-STDERR_TAIL);
     options.onOutput(s, text);
   });
-  const reader = createFrameReader({
-    maxFrameBytes: options.maxFrameBytes,
-    onFrame(line) {
-      if (reason) return;
-      let message: ChildMessage;
-      try {
-        message = parseChildMessage(line);
-      } catch (error) {
-        const text = error instanceof ProtocolViolation ? error.message : String(error);
-        void api.terminate({ kind: 'protocol', message: `evaluator process broke the protocol: ${text}` });
-        return;
-      }
-      listener?.onMessage(message);
-    },
-    onOverflow(bytes) {
-      void api.terminate({
-        kind: 'output_too_large',
-        message: `evaluator process sent a result frame larger than ${options.maxFrameBytes} bytes (${bytes} so far)`,
-      });
-    },
+  readFrames(frames, options.maxFrameBytes, {
+    stopped: () => reason !== undefined,
+    deliver: (message) => listener?.onMessage(message),
+    fail: (why) => void api.terminate(why),
   });
-  frames.on('data', (chunk: Buffer) => reader.push(chunk));
   frames.on('error', () => undefined);
   stdin.on('error', () => undefined);
 
@@ -129,6 +112,36 @@ export function connect(child: ChildProcess, options: ConnectionOptions): Connec
     },
   };
   return api;
+}
+
+/** Parses fd-3 frames until the first failure; a bad or oversized frame ends the process. */
+function readFrames(
+  frames: Readable,
+  maxFrameBytes: number,
+  sink: { stopped(): boolean; deliver(message: ChildMessage): void; fail(why: Termination): void },
+): void {
+  const reader = createFrameReader({
+    maxFrameBytes,
+    onFrame(line) {
+      if (sink.stopped()) return;
+      let message: ChildMessage;
+      try {
+        message = parseChildMessage(line);
+      } catch (error) {
+        const text = error instanceof ProtocolViolation ? error.message : String(error);
+        sink.fail({ kind: 'protocol', message: `evaluator process broke the protocol: ${text}` });
+        return;
+      }
+      sink.deliver(message);
+    },
+    onOverflow(bytes) {
+      sink.fail({
+        kind: 'output_too_large',
+        message: `evaluator process sent a result frame larger than ${maxFrameBytes} bytes (${bytes} so far)`,
+      });
+    },
+  });
+  frames.on('data', (chunk: Buffer) => reader.push(chunk));
 }
 
 /** Ends once the child exited AND its frames are read (or 1 s after exit, if a pipe lingers). */
