@@ -90,9 +90,22 @@ export function runInstallerLocally(options: { timeoutMs?: number } = {}): RunIn
   };
 }
 
+/**
+ * Roomy enough for pip building a C extension from an sdist; the wall clock is `timeoutMs`.
+ * RLIMIT_AS is per process, and compilers reserve far more address space than they use.
+ */
+export const DEFAULT_INSTALLER_LIMITS: SandboxLimits = {
+  addressSpaceBytes: 8 * 1024 * 1024 * 1024,
+  cpuSeconds: 30 * 60,
+  processes: 512,
+  fileSizeBytes: 2 * 1024 * 1024 * 1024,
+  openFiles: 4096,
+};
+
 export interface SandboxedInstallerOptions {
   launcher: SandboxLauncher;
-  limits: SandboxLimits;
+  /** @default DEFAULT_INSTALLER_LIMITS */
+  limits?: SandboxLimits;
   /** Extra host paths the installer may read (the interpreter under /usr is always there). */
   readOnlyBinds?: string[];
   timeoutMs?: number;
@@ -110,7 +123,7 @@ export function sandboxedInstaller(options: SandboxedInstallerOptions): RunInsta
       cwd: installerOptions.cwd,
       env: installerOptions.env,
       network: installerOptions.network,
-      limits: options.limits,
+      limits: options.limits ?? DEFAULT_INSTALLER_LIMITS,
       tmpBytes: options.tmpBytes ?? 1024 * 1024 * 1024,
     });
     child.stdin?.end();
