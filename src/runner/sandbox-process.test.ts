@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxLauncher, detectBubblewrap, type SandboxLimits } from '../sandbox/index.js';
-import { pidsOfUidRange } from '../sandbox/test-support.js';
+import { pidsOfUidRange, privateUidRange } from '../sandbox/test-support.js';
 import type { HarnessManifest } from './protocol.js';
 import { SandboxStartError } from './sandbox-errors.js';
 import { createSandboxPool } from './sandbox-pool.js';
@@ -11,7 +11,7 @@ import { startSandboxProcess, type RowOutcome, type SandboxProcess } from './san
 import { FIXTURE_LIMITS, FIXTURES_DIR, fixtureSpec, legacyManifest } from './test-support.js';
 
 // A uid range of its own, so the leak check sees only this file's boxes.
-const UIDS = { first: 202_000, count: 100 };
+const UIDS = privateUidRange(100);
 const launcher = createSandboxLauncher({ mode: 'bubblewrap', uids: UIDS });
 const available = await detectBubblewrap({ uids: UIDS });
 const ROWS = [{ x: 1 }, { x: 2 }, { x: 3, attack: true }, { x: 4 }, { x: 5 }];

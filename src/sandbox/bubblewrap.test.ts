@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bubblewrapArgv, createSandboxLauncher, detectBubblewrap } from './index.js';
-import { pidsOfUid, runPython, TEST_LIMITS } from './test-support.js';
+import { pidsOfUid, privateUidRange, runPython, TEST_LIMITS } from './test-support.js';
 
 // One uid per file so parallel test files never share an RLIMIT_NPROC budget.
-const UID = 201_000;
+const UID = privateUidRange(1).first;
 const launcher = createSandboxLauncher({ mode: 'bubblewrap', uids: { first: UID, count: 1 } });
 const available = await detectBubblewrap({ uids: { first: UID, count: 1 } });
 

@@ -66,3 +66,11 @@ export function pidsOfUidRange(first: number, count: number): number[] {
   }
   return pids;
 }
+
+/**
+ * A uid range no other concurrently running test process uses (outside the launcher's
+ * default range, keyed on our pid), so leak checks by uid see only our own boxes.
+ */
+export function privateUidRange(count: number): { first: number; count: number } {
+  return { first: 1_000_000 + (process.pid % 100_000) * 100, count: Math.min(count, 100) };
+}
