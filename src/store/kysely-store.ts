@@ -6,6 +6,8 @@ import { createApiKeyRepo } from './repos/api-keys.js';
 import { createBlobRepo } from './repos/blobs.js';
 import { createDatasetRepo } from './repos/datasets.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
+import { createJobRepo } from './repos/jobs.js';
+import { createLeaderboardRepo } from './repos/leaderboards.js';
 import { createRowRepo } from './repos/rows.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
@@ -21,6 +23,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     signedUrls: createSignedUrlRepo(db),
     evaluators: createEvaluatorRepo(db),
     blobs: createBlobRepo(db),
+    jobs: createJobRepo(db),
+    leaderboards: createLeaderboardRepo(db),
     close: () => db.destroy(),
   };
 }

@@ -17,13 +17,15 @@ import { invalidArgument } from '../domain/errors.js';
 
 export interface ListPageParams {
   table: string;
-  /** Equality conditions every listed row satisfies, e.g. `{ account_id: 'a' }`. */
-  scope: Record<string, string | number>;
+  /** Conditions every listed row satisfies: equality, or membership for an array. */
+  scope: Record<string, ScopeValue>;
   /** Unique within the scope: the final tiebreaker of every order. */
   idColumn: string;
   fields: ListFields;
   request: { filter?: string; orderBy?: string; pageSize?: number; pageToken?: string };
 }
+
+export type ScopeValue = string | number | readonly (string | number)[];
 
 export interface ListPageResult<Row> {
   rows: Row[];
@@ -97,8 +99,10 @@ function keysOf(row: Record<string, unknown>, keyColumns: KeyColumn[]): unknown[
   });
 }
 
-function matching(eb: AnyBuilder, scope: Record<string, string | number>, filter: FilterExpr | undefined) {
-  const conditions: Expression<SqlBool>[] = Object.entries(scope).map(([column, value]) => eb(column, '=', value));
+function matching(eb: AnyBuilder, scope: Record<string, ScopeValue>, filter: FilterExpr | undefined) {
+  const conditions: Expression<SqlBool>[] = Object.entries(scope).map(([column, value]) =>
+    Array.isArray(value) ? eb(column, 'in', value) : eb(column, '=', value),
+  );
   if (filter !== undefined) conditions.push(compileFilter(eb, filter));
   return eb.and(conditions);
 }

@@ -1,4 +1,5 @@
 import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type {
   Account,
   ApiKeyRecord,
@@ -81,6 +82,8 @@ export interface RowRepo {
   /** Up to `limit` rows with index > afterIdx, in index order. */
   read(rowSetId: number, afterIdx: number, limit: number): Promise<{ idx: number; data: string }[]>;
   deleteSet(rowSetId: number): Promise<void>;
+  /** Drops the row set unless a dataset or an unfinished job still uses it; true if dropped. */
+  deleteSetIfUnused(rowSetId: number): Promise<boolean>;
 }
 
 export interface SignedUrlRepo {
@@ -140,6 +143,75 @@ export interface BlobRepo {
   delete(id: string): Promise<void>;
 }
 
+export type JobPatch = Partial<Pick<JobRecord, 'state' | 'status' | 'metrics' | 'outputStats'>> & {
+  runnable?: boolean;
+  startTime?: string;
+  endTime?: string;
+  updateTime: string;
+};
+
+export interface LeaseRequest {
+  owner: string;
+  now: string;
+  expireTime: string;
+  /** Live leases allowed per account; 0 = no limit. */
+  accountLimit: number;
+}
+
+export interface ChunkCompletion {
+  outputRowSetId: number;
+  rows: { idx: number; text: string }[];
+  results: RowResult[];
+  now: string;
+}
+
+export interface JobRepo {
+  /** Records the job, its chunks and its leaderboard links in one transaction. */
+  create(job: JobRecord, options: { runnable: boolean }): Promise<void>;
+  get(accountId: string, id: string): Promise<JobRecord | undefined>;
+  list(accountId: string, request: ListRequest): Promise<ListPage<JobRecord>>;
+  /** With `ifStates`, applies only while the job is in one of them (a state transition). */
+  update(accountId: string, id: string, patch: JobPatch, options?: { ifStates?: readonly JobState[] }): Promise<JobRecord | undefined>;
+  delete(accountId: string, id: string): Promise<boolean>;
+  /** Lets workers lease the chunks of jobs waiting for this evaluator's build. */
+  markRunnable(accountId: string, evaluatorId: string): Promise<number>;
+  listWaitingFor(accountId: string, evaluatorId: string): Promise<JobRecord[]>;
+  /** A free (or expired) chunk of a runnable job, leased to `owner`; undefined when none. */
+  leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
+  renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
+  releaseChunk(lease: ChunkLease): Promise<void>;
+  /**
+   * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
+   * results are written and the job's counters advance. Undefined when the lease was lost.
+   */
+  completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number } | undefined>;
+  countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
+  listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
+  readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
+  listResults(rowSetId: number, request: ListRequest): Promise<ListPage<RowResult & { data: string }>>;
+  appendLog(accountId: string, jobId: string, lines: { time: string; text: string }[]): Promise<void>;
+  readLog(accountId: string, jobId: string, afterId: number, limit: number): Promise<{ id: number; time: string; text: string }[]>;
+}
+
+export interface LeaderboardRecord {
+  accountId: string;
+  id: string;
+  displayName: string;
+  description: string;
+  createTime: string;
+  updateTime: string;
+  source: Record<string, unknown>;
+}
+
+export interface LeaderboardRepo {
+  create(record: LeaderboardRecord): Promise<void>;
+  get(accountId: string, id: string): Promise<(LeaderboardRecord & { jobCount: number }) | undefined>;
+  list(accountId: string, request: ListRequest): Promise<ListPage<LeaderboardRecord & { jobCount: number }>>;
+  delete(accountId: string, id: string): Promise<boolean>;
+  /** The attached jobs, best `metrics.score` first (jobs without a score last). */
+  listJobs(accountId: string, id: string, request: ListRequest): Promise<ListPage<JobRecord>>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   readonly accounts: AccountRepo;
@@ -149,5 +221,7 @@ export interface Store {
   readonly signedUrls: SignedUrlRepo;
   readonly evaluators: EvaluatorRepo;
   readonly blobs: BlobRepo;
+  readonly jobs: JobRepo;
+  readonly leaderboards: LeaderboardRepo;
   close(): Promise<void>;
 }

@@ -101,6 +101,82 @@ export interface BlobChunksTable {
   data: Uint8Array;
 }
 
+export interface EvaluationJobsTable {
+  account_id: string;
+  id: string;
+  display_name: string;
+  created_by: string;
+  create_time: string;
+  update_time: string;
+  state: string;
+  status_code: string;
+  status_message: string;
+  evaluator_id: string;
+  input_dataset_id: string;
+  output_dataset_id: string;
+  input_row_set_id: number;
+  output_row_set_id: number;
+  /** 1 once the evaluator is ACTIVE: workers lease chunks of runnable jobs only. */
+  runnable: number;
+  settings: string;
+  rows_total: number;
+  rows_done: number;
+  rows_errored: number;
+  start_time: string;
+  end_time: string;
+  /** metrics.score, kept as a column so leaderboards rank in SQL; 0 until there is one. */
+  score: number;
+  metrics: string;
+  output_stats: string;
+  leaderboard_ids: string;
+}
+
+export interface JobChunksTable {
+  account_id: string;
+  job_id: string;
+  idx: number;
+  start_idx: number;
+  end_idx: number;
+  state: string;
+  lease_owner: string;
+  lease_expire_time: string;
+  attempts: number;
+}
+
+export interface JobResultsTable {
+  row_set_id: number;
+  idx: number;
+  score: number;
+  is_valid: number;
+  error_kind: string;
+  ms: number;
+  metrics: string;
+}
+
+export interface JobLogsTable {
+  id: Generated<number>;
+  account_id: string;
+  job_id: string;
+  time: string;
+  text: string;
+}
+
+export interface LeaderboardsTable {
+  account_id: string;
+  id: string;
+  display_name: string;
+  description: string;
+  create_time: string;
+  update_time: string;
+  source: string;
+}
+
+export interface LeaderboardJobsTable {
+  account_id: string;
+  leaderboard_id: string;
+  job_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -111,4 +187,10 @@ export interface Database {
   evaluators: EvaluatorsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
+  evaluation_jobs: EvaluationJobsTable;
+  job_chunks: JobChunksTable;
+  job_results: JobResultsTable;
+  job_logs: JobLogsTable;
+  leaderboards: LeaderboardsTable;
+  leaderboard_jobs: LeaderboardJobsTable;
 }

@@ -12,8 +12,8 @@ export interface ArchiveEntry {
 export async function tarGz(entries: ArchiveEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const finished = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+  const finished = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const entry of entries) {
     const type = entry.type ?? 'file';
     if (type === 'file') pack.entry({ name: entry.name, mode: 0o644 }, entry.content ?? '');

@@ -70,7 +70,7 @@ export function createDatasetRepo(db: Kysely<Database>): DatasetRepo {
           .returning('row_set_id')
           .executeTakeFirst();
         if (!row) return false;
-        if (row.row_set_id !== null) await deleteRowSet(tx, row.row_set_id);
+        if (row.row_set_id !== null) await deleteRowSetIfUnused(tx, row.row_set_id);
         return true;
       });
     },
@@ -104,10 +104,28 @@ export function createDatasetRepo(db: Kysely<Database>): DatasetRepo {
       if (!replaced) return undefined;
       // The old rows are unreachable once the pointer moved; dropping them may take a while for a
       // big dataset, so it happens after the swap rather than inside it.
-      if (replaced.previous !== null && replaced.previous !== rowSetId) await deleteRowSet(db, replaced.previous);
+      if (replaced.previous !== null && replaced.previous !== rowSetId) await deleteRowSetIfUnused(db, replaced.previous);
       return get(accountId, id);
     },
   };
+}
+
+/**
+ * Drops a row set that no dataset points at and no unfinished job reads (a job keeps reading the
+ * input rows it started with even if its dataset is re-uploaded or deleted meanwhile). A job
+ * that finishes drops its input row set the same way.
+ */
+export async function deleteRowSetIfUnused(db: Kysely<Database>, rowSetId: number): Promise<boolean> {
+  const dataset = await db.selectFrom('datasets').select('id').where('row_set_id', '=', rowSetId).executeTakeFirst();
+  const job = await db
+    .selectFrom('evaluation_jobs')
+    .select('id')
+    .where('input_row_set_id', '=', rowSetId)
+    .where('state', 'not in', ['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'])
+    .executeTakeFirst();
+  if (dataset || job) return false;
+  await deleteRowSet(db, rowSetId);
+  return true;
 }
 
 export async function deleteRowSet(db: Kysely<Database>, rowSetId: number): Promise<void> {

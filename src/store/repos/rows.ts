@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { nowIso } from '../../domain/types.js';
 import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
-import { deleteRowSet } from './datasets.js';
+import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
 
 /** Rows per INSERT statement: 3 parameters each keeps well under both engines' limits. */
 const ROWS_PER_STATEMENT = 1000;
@@ -41,5 +41,6 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
     async deleteSet(rowSetId) {
       await deleteRowSet(db, rowSetId);
     },
+    deleteSetIfUnused: (rowSetId) => deleteRowSetIfUnused(db, rowSetId),
   };
 }

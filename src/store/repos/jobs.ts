@@ -1,0 +1,296 @@
+import type { Kysely, Transaction, Updateable } from 'kysely';
+import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
+import type { ListFields } from '../../domain/listing.js';
+import type { ResourceStatus } from '../../domain/types.js';
+import { alreadyExistsOnConflict } from '../conflicts.js';
+import { listPage } from '../listing.js';
+import type { ChunkCompletion, JobPatch, JobRepo, LeaseRequest } from '../port.js';
+import type { Database, EvaluationJobsTable } from '../schema.js';
+
+export const JOB_LIST_FIELDS: ListFields = {
+  evaluationJobId: { column: 'id', type: 'string' },
+  displayName: { column: 'display_name', type: 'string' },
+  state: { column: 'state', type: 'enum', values: JOB_STATES },
+  createTime: { column: 'create_time', type: 'timestamp' },
+  updateTime: { column: 'update_time', type: 'timestamp' },
+  createdBy: { column: 'created_by', type: 'string' },
+  evaluator: { column: 'evaluator_id', type: 'string' },
+  inputDataset: { column: 'input_dataset_id', type: 'string' },
+  outputDataset: { column: 'output_dataset_id', type: 'string' },
+  score: { column: 'score', type: 'number' },
+};
+
+/** Fields of the results query (`:listResults`). */
+export const RESULT_LIST_FIELDS: ListFields = {
+  index: { column: 'idx', type: 'number' },
+  score: { column: 'score', type: 'number' },
+  isScoreValid: { column: 'is_valid', type: 'number' },
+  errorKind: { column: 'error_kind', type: 'string' },
+  ms: { column: 'ms', type: 'number' },
+};
+
+/** Candidates examined per lease attempt; a lost race moves on to the next one. */
+const LEASE_CANDIDATES = 16;
+
+export function createJobRepo(db: Kysely<Database>): JobRepo {
+  const get = async (accountId: string, id: string): Promise<JobRecord | undefined> => {
+    const row = await db.selectFrom('evaluation_jobs').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return row && jobRecordOf(row);
+  };
+  return {
+    get,
+    async create(job, { runnable }) {
+      await db.transaction().execute(async (tx) => {
+        await alreadyExistsOnConflict(`evaluation job "${job.id}" already exists`, () =>
+          tx.insertInto('evaluation_jobs').values(toRow(job, runnable)).execute(),
+        );
+        const chunks = chunkRanges(job.progress.rowsTotal, job.settings.chunkRows).map(([start, end], idx) => ({
+          account_id: job.accountId, job_id: job.id, idx, start_idx: start, end_idx: end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0,
+        }));
+        for (let i = 0; i < chunks.length; i += 500) await tx.insertInto('job_chunks').values(chunks.slice(i, i + 500)).execute();
+        for (const leaderboardId of job.leaderboardIds) {
+          await tx.insertInto('leaderboard_jobs').values({ account_id: job.accountId, leaderboard_id: leaderboardId, job_id: job.id }).execute();
+        }
+      });
+    },
+    async list(accountId, request) {
+      const page = await listPage<EvaluationJobsTable>(db, { table: 'evaluation_jobs', scope: { account_id: accountId }, idColumn: 'id', fields: JOB_LIST_FIELDS, request });
+      return { items: page.rows.map(jobRecordOf), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+    },
+    async update(accountId, id, patch, options = {}) {
+      let query = db.updateTable('evaluation_jobs').set(patchToRow(patch)).where('account_id', '=', accountId).where('id', '=', id);
+      if (options.ifStates) query = query.where('state', 'in', options.ifStates);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 0 ? undefined : get(accountId, id);
+    },
+    async delete(accountId, id) {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx.deleteFrom('evaluation_jobs').where('account_id', '=', accountId).where('id', '=', id).returning(['output_row_set_id']).executeTakeFirst();
+        if (!row) return false;
+        await tx.deleteFrom('job_chunks').where('account_id', '=', accountId).where('job_id', '=', id).execute();
+        await tx.deleteFrom('job_results').where('row_set_id', '=', row.output_row_set_id).execute();
+        await tx.deleteFrom('job_logs').where('account_id', '=', accountId).where('job_id', '=', id).execute();
+        await tx.deleteFrom('leaderboard_jobs').where('account_id', '=', accountId).where('job_id', '=', id).execute();
+        return true;
+      });
+    },
+    async markRunnable(accountId, evaluatorId) {
+      const result = await db
+        .updateTable('evaluation_jobs')
+        .set({ runnable: 1 })
+        .where('account_id', '=', accountId)
+        .where('evaluator_id', '=', evaluatorId)
+        .where('runnable', '=', 0)
+        .where('state', 'in', RUNNABLE_JOB_STATES)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async listWaitingFor(accountId, evaluatorId) {
+      const rows = await db
+        .selectFrom('evaluation_jobs')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('evaluator_id', '=', evaluatorId)
+        .where('runnable', '=', 0)
+        .where('state', 'in', RUNNABLE_JOB_STATES)
+        .execute();
+      return rows.map(jobRecordOf);
+    },
+    leaseChunk: (request) => leaseChunk(db, request),
+    async renewLease(lease, expireTime) {
+      const result = await db
+        .updateTable('job_chunks')
+        .set({ lease_expire_time: expireTime })
+        .where('account_id', '=', lease.accountId)
+        .where('job_id', '=', lease.jobId)
+        .where('idx', '=', lease.index)
+        .where('state', '=', 'leased')
+        .where('lease_owner', '=', lease.owner)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async releaseChunk(lease) {
+      await chunkWhereOwned(db, lease).set({ state: 'pending', lease_owner: '', lease_expire_time: '' }).execute();
+    },
+    completeChunk: (lease, completion) => db.transaction().execute((tx) => completeChunk(tx, lease, completion)),
+    async countChunks(accountId, jobId) {
+      const rows = await db
+        .selectFrom('job_chunks')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId)
+        .where('job_id', '=', jobId)
+        .groupBy('state')
+        .execute();
+      const counts = { pending: 0, leased: 0, done: 0 };
+      for (const row of rows) counts[row.state as keyof typeof counts] = Number(row.n);
+      return counts;
+    },
+    async listByStates(states) {
+      const rows = await db.selectFrom('evaluation_jobs').selectAll().where('state', 'in', states).execute();
+      return rows.map(jobRecordOf);
+    },
+    async readResults(rowSetId, afterIdx, limit) {
+      const rows = await db.selectFrom('job_results').selectAll().where('row_set_id', '=', rowSetId).where('idx', '>', afterIdx).orderBy('idx').limit(limit).execute();
+      return rows.map(toResult);
+    },
+    async listResults(rowSetId, request) {
+      const page = await listPage<Database['job_results']>(db, { table: 'job_results', scope: { row_set_id: rowSetId }, idColumn: 'idx', fields: RESULT_LIST_FIELDS, request });
+      const idxs = page.rows.map((r) => Number(r.idx));
+      const data = idxs.length === 0 ? [] : await db.selectFrom('rows').select(['idx', 'data']).where('row_set_id', '=', rowSetId).where('idx', 'in', idxs).execute();
+      const byIdx = new Map(data.map((d) => [Number(d.idx), d.data]));
+      return { items: page.rows.map((r) => ({ ...toResult(r), data: byIdx.get(Number(r.idx)) ?? '{}' })), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+    },
+    async appendLog(accountId, jobId, lines) {
+      if (lines.length === 0) return;
+      await db.insertInto('job_logs').values(lines.map((l) => ({ account_id: accountId, job_id: jobId, time: l.time, text: l.text }))).execute();
+    },
+    async readLog(accountId, jobId, afterId, limit) {
+      const rows = await db.selectFrom('job_logs').selectAll().where('account_id', '=', accountId).where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({ id: Number(r.id), time: r.time, text: r.text }));
+    },
+  };
+}
+
+async function leaseChunk(db: Kysely<Database>, { owner, now, expireTime, accountLimit }: LeaseRequest): Promise<ChunkLease | undefined> {
+  const candidates = await db
+    .selectFrom('job_chunks as c')
+    .innerJoin('evaluation_jobs as j', (join) => join.onRef('j.account_id', '=', 'c.account_id').onRef('j.id', '=', 'c.job_id'))
+    .select(['c.account_id', 'c.job_id', 'c.idx', 'c.start_idx', 'c.end_idx', 'c.attempts', 'j.settings'])
+    .where('j.runnable', '=', 1)
+    .where('j.state', 'in', RUNNABLE_JOB_STATES)
+    .where((eb) => eb.or([eb('c.state', '=', 'pending'), eb.and([eb('c.state', '=', 'leased'), eb('c.lease_expire_time', '<', now)])]))
+    .orderBy('j.create_time')
+    .orderBy('c.idx')
+    .limit(LEASE_CANDIDATES)
+    .execute();
+  for (const candidate of candidates) {
+    const settings = JSON.parse(candidate.settings) as JobSettings;
+    if (!(await withinLimits(db, candidate.account_id, candidate.job_id, settings.concurrency, accountLimit, now))) continue;
+    // Compare-and-set: the chunk is ours only if it is still free when the update runs.
+    const result = await db
+      .updateTable('job_chunks')
+      .set({ state: 'leased', lease_owner: owner, lease_expire_time: expireTime, attempts: candidate.attempts + 1 })
+      .where('account_id', '=', candidate.account_id)
+      .where('job_id', '=', candidate.job_id)
+      .where('idx', '=', candidate.idx)
+      .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expire_time', '<', now)])]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) {
+      return { accountId: candidate.account_id, jobId: candidate.job_id, index: candidate.idx, start: candidate.start_idx, end: candidate.end_idx, owner, attempts: candidate.attempts + 1 };
+    }
+  }
+  return undefined;
+}
+
+/** A job's own concurrency and its account's limit count the live leases of each. */
+async function withinLimits(db: Kysely<Database>, accountId: string, jobId: string, jobLimit: number, accountLimit: number, now: string): Promise<boolean> {
+  if (jobLimit <= 0 && accountLimit <= 0) return true;
+  const live = (job?: string) => {
+    let q = db.selectFrom('job_chunks').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).where('state', '=', 'leased').where('lease_expire_time', '>=', now);
+    if (job) q = q.where('job_id', '=', job);
+    return q.executeTakeFirstOrThrow().then((r) => Number(r.n));
+  };
+  if (jobLimit > 0 && (await live(jobId)) >= jobLimit) return false;
+  return accountLimit <= 0 || (await live()) < accountLimit;
+}
+
+function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: ChunkLease) {
+  return db
+    .updateTable('job_chunks')
+    .where('account_id', '=', lease.accountId)
+    .where('job_id', '=', lease.jobId)
+    .where('idx', '=', lease.index)
+    .where('state', '=', 'leased')
+    .where('lease_owner', '=', lease.owner);
+}
+
+/**
+ * The exactly-once point: the chunk flips to done only if this worker still owns its lease, and
+ * its output rows, results and the job's counters are written in the same transaction. A worker
+ * whose lease was taken over writes nothing.
+ */
+async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: ChunkCompletion) {
+  const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner }).executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) return undefined;
+  for (let i = 0; i < c.rows.length; i += 1000) {
+    await tx.insertInto('rows').values(c.rows.slice(i, i + 1000).map((r) => ({ row_set_id: c.outputRowSetId, idx: r.idx, data: r.text }))).execute();
+    await tx
+      .insertInto('job_results')
+      .values(c.results.slice(i, i + 1000).map((r) => ({
+        row_set_id: c.outputRowSetId, idx: r.idx, score: r.score, is_valid: r.isScoreValid ? 1 : 0, error_kind: r.errorKind, ms: r.ms, metrics: JSON.stringify(r.metrics),
+      })))
+      .execute();
+  }
+  const errored = c.results.filter((r) => r.errorKind !== '').length;
+  await tx
+    .updateTable('evaluation_jobs')
+    .set((eb) => ({ rows_done: eb('rows_done', '+', c.results.length), rows_errored: eb('rows_errored', '+', errored), update_time: c.now }))
+    .where('account_id', '=', lease.accountId)
+    .where('id', '=', lease.jobId)
+    .execute();
+  const remaining = await tx
+    .selectFrom('job_chunks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', lease.accountId)
+    .where('job_id', '=', lease.jobId)
+    .where('state', '!=', 'done')
+    .executeTakeFirstOrThrow();
+  return { remainingChunks: Number(remaining.n) };
+}
+
+export function chunkRanges(total: number, size: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < total; start += size) ranges.push([start, Math.min(total, start + size)]);
+  return ranges;
+}
+
+function patchToRow(patch: JobPatch): Updateable<EvaluationJobsTable> {
+  const row: Updateable<EvaluationJobsTable> = { update_time: patch.updateTime };
+  if (patch.state !== undefined) row.state = patch.state;
+  if (patch.status !== undefined) {
+    row.status_code = patch.status.code;
+    row.status_message = patch.status.message;
+  }
+  if (patch.runnable !== undefined) row.runnable = patch.runnable ? 1 : 0;
+  if (patch.startTime !== undefined) row.start_time = patch.startTime;
+  if (patch.endTime !== undefined) row.end_time = patch.endTime;
+  if (patch.metrics !== undefined) {
+    row.metrics = JSON.stringify(patch.metrics);
+    row.score = patch.metrics['score'] ?? 0;
+  }
+  if (patch.outputStats !== undefined) row.output_stats = patch.outputStats;
+  return row;
+}
+
+function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
+  return {
+    account_id: job.accountId, id: job.id, display_name: job.displayName, created_by: job.createdBy,
+    create_time: job.createTime, update_time: job.updateTime, state: job.state,
+    status_code: job.status.code, status_message: job.status.message,
+    evaluator_id: job.evaluatorId, input_dataset_id: job.inputDatasetId, output_dataset_id: job.outputDatasetId,
+    input_row_set_id: job.inputRowSetId, output_row_set_id: job.outputRowSetId, runnable: runnable ? 1 : 0,
+    settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone,
+    rows_errored: job.progress.rowsErrored, start_time: job.progress.startTime, end_time: job.progress.endTime,
+    score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
+    leaderboard_ids: JSON.stringify(job.leaderboardIds),
+  };
+}
+
+export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
+  return {
+    accountId: row.account_id, id: row.id, displayName: row.display_name, createdBy: row.created_by,
+    createTime: row.create_time, updateTime: row.update_time, state: row.state as JobState,
+    status: { code: row.status_code, message: row.status_message } as ResourceStatus,
+    evaluatorId: row.evaluator_id, inputDatasetId: row.input_dataset_id, outputDatasetId: row.output_dataset_id,
+    inputRowSetId: Number(row.input_row_set_id), outputRowSetId: Number(row.output_row_set_id),
+    settings: JSON.parse(row.settings) as JobSettings,
+    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), startTime: row.start_time, endTime: row.end_time },
+    metrics: JSON.parse(row.metrics) as Record<string, number>,
+    outputStats: row.output_stats,
+    leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],
+  };
+}
+
+function toResult(row: Database['job_results']): RowResult {
+  return { idx: Number(row.idx), score: Number(row.score), isScoreValid: row.is_valid === 1, errorKind: row.error_kind, ms: Number(row.ms), metrics: JSON.parse(row.metrics) as Record<string, number> };
+}
