@@ -83,3 +83,18 @@ export interface EvaluatorRecord {
 export function hasInlineCode(spec: EvaluatorSpec): boolean {
   return spec.criteria.some((c) => Object.keys(c.codeSnippets?.fileContents ?? {}).length > 0);
 }
+
+/** `owner/repo` as GitHub allows them; never `.` or `..`, so the URL cannot climb out of the base. */
+export const REPOSITORY_NAME = /^(?!\.\.?\/)[A-Za-z0-9_.-]+\/(?!\.\.?$)[A-Za-z0-9_.-]+$/;
+/** A sha or a ref name; never starting with `-` (git would read an option) and without `:` or `..`. */
+export const COMMIT_REF = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$/;
+
+/** What is wrong with a TYPE_GITHUB source, naming the field; undefined when it is usable (or not GitHub). */
+export function githubSourceProblem(spec: Pick<EvaluatorSpec, 'source' | 'commitHash'>): string | undefined {
+  if (spec.source?.type !== 'TYPE_GITHUB') return undefined;
+  const repository = spec.source.githubRepositoryName ?? '';
+  if (!REPOSITORY_NAME.test(repository)) return `source.githubRepositoryName: "${repository}" is not "owner/repo" (letters, digits, "-", "_", ".")`;
+  if (spec.commitHash === '') return 'commitHash: required when source.type is TYPE_GITHUB (a commit sha, branch or tag)';
+  if (!COMMIT_REF.test(spec.commitHash)) return `commitHash: "${spec.commitHash.slice(0, 64)}" is not a commit sha, branch or tag`;
+  return undefined;
+}
