@@ -33,6 +33,15 @@ export const configSchema = z.strictObject({
   sandbox: z.enum(['bubblewrap', 'insecure-local']).default('bubblewrap'),
   /** Where Python environments are cached (shared by all evaluators with the same requirements). @default "<dataDir>/envs" */
   envDir: z.string().min(1).optional(),
+  /**
+   * Where evaluators with `source.type: TYPE_GITHUB` are fetched from: `<gitBaseUrl>/<owner>/<repo>`.
+   * A `file://` base serves local repositories (tests, mirrors). @default "https://github.com"
+   */
+  gitBaseUrl: z
+    .string()
+    .regex(/^(https?|file):\/\/\S*$/, 'gitBaseUrl: expected an http(s):// or file:// URL')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .default('https://github.com'),
   /** Evaluator builds running at once. @default 2 */
   buildConcurrency: z.coerce.number().int().min(1).max(64).default(2),
 });
@@ -53,6 +62,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_SANDBOX: 'sandbox',
   TALLY_BUILD_CONCURRENCY: 'buildConcurrency',
   TALLY_ENV_DIR: 'envDir',
+  TALLY_GIT_BASE_URL: 'gitBaseUrl',
 };
 
 export function loadConfig({
