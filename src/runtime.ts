@@ -49,6 +49,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
     launcher,
     runtime: box,
     entryPointExtras: [EVAL_PROTOCOL_REQUIREMENT],
+    gitBaseUrl: config.gitBaseUrl,
   });
   return { launcher, builder, box, environments, warnings };
 }

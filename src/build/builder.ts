@@ -10,6 +10,7 @@ import { startSandboxProcess } from '../runner/sandbox-process.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
 import type { EvaluatorBuilder } from '../services/build-queue.js';
 import { evaluatorSandboxSpec, type BoxRuntime, type EvaluatorBox } from './evaluator-box.js';
+import { fetchGitSource } from './git-source.js';
 import { unpackArchive, type ArchiveKind } from './unpack.js';
 
 /** Turns a requirement set into a ready Python environment; cached by content hash. */
@@ -27,6 +28,8 @@ export interface BuilderOptions {
   entryPointExtras: string[];
   /** @default 120000 */
   importTimeoutMs?: number;
+  /** Where `source.type: TYPE_GITHUB` repositories are fetched from. @default "https://github.com" */
+  gitBaseUrl?: string;
 }
 
 /**
@@ -40,7 +43,7 @@ export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilde
       const buildDir = join(options.buildsRoot, `${evaluator.accountId}.${evaluator.id}.${evaluator.buildGeneration}.${randomBytes(4).toString('hex')}`);
       await mkdir(join(buildDir, 'src'), { recursive: true, mode: 0o755 });
       try {
-        const root = archive ? await unpack(archive, join(buildDir, 'src'), log) : await writeInlineFiles(evaluator, join(buildDir, 'src'), log);
+        const root = await layOutSource(evaluator, archive, join(buildDir, 'src'), options, log);
         const manifest = await chooseContract(evaluator, root);
         log(`contract: ${manifest.contract} (${describeEntry(manifest)})`);
         const requirements = await requirementsOf(evaluator, root);
@@ -58,6 +61,16 @@ export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilde
       }
     },
   };
+}
+
+/** A git commit when the source says so, else the uploaded archive, else the inline files. */
+async function layOutSource(evaluator: EvaluatorRecord, archive: Parameters<EvaluatorBuilder['build']>[0]['archive'], destination: string, options: BuilderOptions, log: (line: string) => void): Promise<string> {
+  const { spec } = evaluator;
+  if (spec.source?.type === 'TYPE_GITHUB') {
+    const baseUrl = options.gitBaseUrl ?? 'https://github.com';
+    return (await fetchGitSource({ baseUrl, repository: spec.source.githubRepositoryName ?? '', commit: spec.commitHash, destination, log })).root;
+  }
+  return archive ? unpack(archive, destination, log) : writeInlineFiles(evaluator, destination, log);
 }
 
 function archiveKind(filename: string): ArchiveKind {
