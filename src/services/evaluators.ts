@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
-import { hasInlineCode, type EvaluatorRecord, type EvaluatorSpec } from '../domain/evaluators.js';
+import { githubSourceProblem, hasInlineCode, type EvaluatorRecord, type EvaluatorSpec } from '../domain/evaluators.js';
 import { assertValidId, generateId } from '../domain/names.js';
 import { nowIso, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { EvaluatorPatch, ListPage, ListRequest, Store } from '../store/index.js';
@@ -47,7 +47,8 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
     return updated;
   };
 
-  const canBuild = (spec: EvaluatorSpec, sourceBlobId: string | null): boolean => sourceBlobId !== null || hasInlineCode(spec);
+  const canBuild = (spec: EvaluatorSpec, sourceBlobId: string | null): boolean =>
+    sourceBlobId !== null || hasInlineCode(spec) || spec.source?.type === 'TYPE_GITHUB';
 
   return {
     get,
@@ -57,6 +58,7 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
       const id = input.evaluatorId || generateId();
       assertValidId(id, 'evaluatorId');
       const spec = completeSpec(input.evaluator.spec);
+      assertBuildableSource(spec);
       const now = nowIso();
       const record: EvaluatorRecord = {
         accountId: principal.accountId,
@@ -85,6 +87,7 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
     async update(accountId: string, id: string, input: EvaluatorInput, { prepareCodeUpload = false } = {}): Promise<EvaluatorRecord> {
       const current = await get(accountId, id);
       const spec = { ...current.spec, ...stripUndefined(input.spec) };
+      assertBuildableSource(spec);
       const metadata = { displayName: input.displayName, description: input.description, spec };
       if (prepareCodeUpload) {
         const now = nowIso();
@@ -182,12 +185,18 @@ function completeSpec(spec: Partial<EvaluatorSpec>): EvaluatorSpec {
   };
 }
 
-/** Requirements, entry point or code changed: what runs is different, so it must be built again. */
+function assertBuildableSource(spec: EvaluatorSpec): void {
+  const problem = githubSourceProblem(spec);
+  if (problem) throw invalidArgument(problem);
+}
+
+/** Requirements, entry point, code or (for git sources) the commit changed: what runs is different, so it must be built again. */
 function needsRebuild(before: EvaluatorSpec, after: EvaluatorSpec): boolean {
   return (
     before.requirements !== after.requirements ||
     before.entryPoint !== after.entryPoint ||
-    JSON.stringify(before.criteria) !== JSON.stringify(after.criteria)
+    JSON.stringify(before.criteria) !== JSON.stringify(after.criteria) ||
+    (after.source?.type === 'TYPE_GITHUB' && (before.commitHash !== after.commitHash || JSON.stringify(before.source) !== JSON.stringify(after.source)))
   );
 }
 
