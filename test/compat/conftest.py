@@ -15,6 +15,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "compat"
 
+# projects/ holds evaluator projects that the tests upload; they are not tests of this suite.
+collect_ignore = ["projects"]
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -33,6 +36,9 @@ def tally():
         "TALLY_PORT": str(port),
         "TALLY_ACCOUNT_ID": ACCOUNT,
         "TALLY_API_KEY": key,
+        # Test servers share Python environments: the first entry-point build installs
+        # eval-protocol, which takes a minute or more.
+        "TALLY_ENV_DIR": os.environ.get("TALLY_ENV_DIR", "/tmp/tally-test-envs"),
     }
     log = open(Path(data_dir) / "server.log", "w")
     proc = subprocess.Popen([str(ROOT / "bin" / "tally"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
