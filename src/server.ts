@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import { buildHttpApp } from './http/app.js';
-import { createEvaluatorRuntime } from './runtime.js';
+import { createWorker, type Worker } from './runner/worker.js';
+import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -13,6 +14,7 @@ export interface RunningServer {
   app: FastifyInstance;
   /** Set on first start: the account created and its admin key (shown once). */
   bootstrapKey: { accountId: string; key: string } | undefined;
+  worker: Worker | undefined;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   const services = createServices(store, {
     builder: runtime.builder,
     buildConcurrency: config.buildConcurrency,
+    jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
   });
@@ -39,6 +42,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
   await app.listen({ host: config.host, port: config.port });
+  const worker = config.inProcessWorker ? startWorker(store, runtime, config, log) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -48,10 +52,25 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     services,
     app,
     bootstrapKey: created && { accountId: config.accountId, key: created.key },
+    worker,
     async close() {
       await app.close();
+      await worker?.stop();
       await services.builds.idle();
       await store.close();
     },
   };
+}
+
+/** The worker that scores job chunks; `tally worker` starts the same one in its own process. */
+export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Config, log: (line: string) => void): Worker {
+  const worker = createWorker(store, runtime.launcher, runtime.box, {
+    slots: config.workerSlots,
+    leaseMs: config.leaseSeconds * 1000,
+    accountConcurrency: config.accountConcurrency,
+    builder: runtime.builder,
+    log,
+  });
+  worker.start();
+  return worker;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -42,6 +43,19 @@ export const configSchema = z.strictObject({
     .regex(/^(https?|file):\/\/\S*$/, 'gitBaseUrl: expected an http(s):// or file:// URL')
     .transform((url) => url.replace(/\/+$/, ''))
     .default('https://github.com'),
+  /** Run a worker inside the server process. @default true */
+  inProcessWorker: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true),
+  /** Chunks a worker scores at once. @default the number of cores */
+  workerSlots: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
+  /** Seconds a chunk lease lasts without renewal (how long a dead worker's chunk waits). @default 30 */
+  leaseSeconds: z.coerce.number().positive().max(3600).default(30),
+  /** Live chunk leases per account across all workers; 0 = no limit. @default 0 */
+  accountConcurrency: z.coerce.number().int().min(0).default(0),
+  /** Default per-row timeout of new jobs, seconds. @default 60 */
+  perRowTimeoutSeconds: z.coerce.number().positive().max(3600).default(60),
   /** Evaluator builds running at once. @default 2 */
   buildConcurrency: z.coerce.number().int().min(1).max(64).default(2),
 });
@@ -62,6 +76,10 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_SANDBOX: 'sandbox',
   TALLY_BUILD_CONCURRENCY: 'buildConcurrency',
   TALLY_ENV_DIR: 'envDir',
+  TALLY_WORKER_SLOTS: 'workerSlots',
+  TALLY_IN_PROCESS_WORKER: 'inProcessWorker',
+  TALLY_LEASE_SECONDS: 'leaseSeconds',
+  TALLY_ACCOUNT_CONCURRENCY: 'accountConcurrency',
   TALLY_GIT_BASE_URL: 'gitBaseUrl',
 };
 

@@ -89,7 +89,7 @@ export interface DatasetStats {
   estimatedTokenCount: number;
 }
 
-export type UploadTargetKind = 'dataset' | 'evaluator';
+export type UploadTargetKind = 'dataset' | 'evaluator' | 'job';
 
 /** A signed URL, as stored: the token itself is never stored, only its hash. */
 export interface SignedUrlRecord {

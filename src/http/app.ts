@@ -9,6 +9,8 @@ import { registerRoutes } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
+import { jobRoutes } from './routes/jobs.js';
+import { leaderboardRoutes } from './routes/leaderboards.js';
 import { signedUrlRoutes } from './routes/signed-urls.js';
 
 export interface HttpOptions {
@@ -55,6 +57,8 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
     ...accountRoutes(services.accounts),
     ...datasetRoutes(services.datasets),
     ...evaluatorRoutes(services.evaluators),
+    ...jobRoutes(services.jobs),
+    ...leaderboardRoutes(services.leaderboards, services.jobs),
     ...signedUrlRoutes(services.transfers),
   ];
   const openApi = buildOpenApi(routes, version);

@@ -4,6 +4,9 @@ import { createAccountService, type AccountService } from './accounts.js';
 import { createBuildQueue, type BuildQueue, type EvaluatorBuilder } from './build-queue.js';
 import { createDatasetService, type DatasetService } from './datasets.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
+import { createJobService, type JobService } from './jobs.js';
+import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
+import type { JobSettings } from '../domain/jobs.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
 
@@ -13,6 +16,8 @@ export interface Services {
   evaluators: EvaluatorService;
   transfers: TransferService;
   builds: BuildQueue;
+  jobs: JobService;
+  leaderboards: LeaderboardService;
 }
 
 export interface ServiceOptions {
@@ -23,11 +28,17 @@ export interface ServiceOptions {
   builder: EvaluatorBuilder;
   /** Evaluator builds running at once. @default 2 */
   buildConcurrency?: number;
+  /** Defaults for new jobs' settings. */
+  jobDefaults?: Partial<JobSettings>;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
-  const builds = createBuildQueue(store, options.builder, { concurrency: options.buildConcurrency ?? 2 });
+  const jobs = createJobService(store, signedUrls, options.jobDefaults);
+  const builds = createBuildQueue(store, options.builder, {
+    concurrency: options.buildConcurrency ?? 2,
+    events: { onBuildFinished: (evaluator) => void jobs.onBuildFinished(evaluator) },
+  });
   const datasets = createDatasetService(store, signedUrls, { jsonl: options.jsonl, maxUploadBytes: options.maxUploadBytes });
   const evaluators = createEvaluatorService(store, signedUrls, builds);
   return {
@@ -35,8 +46,10 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     datasets,
     evaluators,
     builds,
-    transfers: createTransferService(signedUrls, datasets, evaluators),
+    jobs,
+    leaderboards: createLeaderboardService(store),
+    transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
   };
 }
 
-export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService };
+export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService };

@@ -1,5 +1,7 @@
+import { invalidArgument } from '../domain/errors.js';
 import type { DatasetService } from './datasets.js';
 import type { EvaluatorService } from './evaluators.js';
+import type { JobService } from './jobs.js';
 import type { SignedUrlService } from './signed-urls.js';
 import type { ReceivedUpload } from './upload-checks.js';
 
@@ -10,15 +12,20 @@ export interface Download {
 }
 
 /** The bytes behind Tally's signed URLs, routed to the resource each URL was issued for. */
-export function createTransferService(signedUrls: SignedUrlService, datasets: DatasetService, evaluators: EvaluatorService) {
+export function createTransferService(
+  signedUrls: SignedUrlService,
+  { datasets, evaluators, jobs }: { datasets: DatasetService; evaluators: EvaluatorService; jobs: JobService },
+) {
   return {
     async receive(token: string, upload: ReceivedUpload): Promise<void> {
       const url = await signedUrls.resolve(token, 'upload');
       if (url.targetKind === 'dataset') return datasets.receiveSignedUpload(url, upload);
-      return evaluators.receiveSignedUpload(url, upload);
+      if (url.targetKind === 'evaluator') return evaluators.receiveSignedUpload(url, upload);
+      throw invalidArgument('signed URL: this URL does not take uploads');
     },
     async open(token: string): Promise<Download> {
       const url = await signedUrls.resolve(token, 'download');
+      if (url.targetKind === 'job') return { filename: url.filename, contentType: 'text/plain; charset=utf-8', body: jobs.openLog(url) };
       if (url.targetKind === 'evaluator') {
         const { filename, contentType, bytes } = await evaluators.openDownload(url);
         return { filename, contentType, body: bytes };

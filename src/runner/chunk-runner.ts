@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
+import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
+import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
+import { toOutputRow, type ScoredRow } from '../domain/output-rows.js';
+import { nowIso } from '../domain/types.js';
+import type { SandboxLauncher } from '../sandbox/index.js';
+import type { Store } from '../store/index.js';
+import type { BuildResolver } from './local-builds.js';
+import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
+import type { RowOutcome } from './sandbox-process.js';
+
+/** Rows sent to the sandbox process per message: amortises the pipe, keeps a cancel prompt. */
+const BATCH_ROWS = 250;
+
+export interface ChunkOutcome {
+  /**
+   * 'done': written; 'lost': another worker owns the chunk now; 'stopped': the job no longer runs;
+   * 'unavailable': the evaluator is not ACTIVE (being rebuilt, failed or deleted).
+   */
+  kind: 'done' | 'lost' | 'stopped' | 'unavailable';
+  remainingChunks?: number;
+}
+
+/**
+ * The sandbox pools of one worker slot, one per evaluator build. A slot runs one chunk at a time,
+ * so whatever its processes print belongs to the job the slot is running (the execution log).
+ */
+export class SlotPools {
+  private readonly pools = new Map<string, SandboxPool>();
+  private readonly manifests = new Map<string, EvaluatorBox>();
+  private logSink: (line: string) => void = () => {};
+
+  constructor(
+    private readonly launcher: SandboxLauncher,
+    private readonly runtime: BoxRuntime,
+  ) {}
+
+  setLogSink(sink: (line: string) => void): void {
+    this.logSink = sink;
+  }
+
+  async poolFor(buildDir: string): Promise<SandboxPool> {
+    const existing = this.pools.get(buildDir);
+    if (existing) return existing;
+    const box = this.manifests.get(buildDir) ?? (JSON.parse(await readFile(join(buildDir, 'manifest.json'), 'utf8')) as EvaluatorBox);
+    this.manifests.set(buildDir, box);
+    const pool = createSandboxPool({
+      launcher: this.launcher,
+      spec: evaluatorSandboxSpec(box, this.runtime),
+      manifest: box.manifest,
+      loadTimeoutMs: 120_000,
+      maxIdle: 1,
+      onOutput: (stream, text) => this.logSink(`[${stream}] ${text.trimEnd()}`),
+    });
+    this.pools.set(buildDir, pool);
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    this.pools.clear();
+  }
+}
+
+/**
+ * Scores one leased chunk: reads its input rows, sends them in batches to a warm sandbox
+ * process of the evaluator's build, turns every outcome into an output row, and writes the chunk
+ * (rows, results, counters, done) in one transaction. `signal` stops it mid-batch (the job was
+ * cancelled or the worker is stopping); nothing of the chunk is written then.
+ */
+export async function runChunk(
+  store: Store,
+  { pools, resolveBuild }: { pools: SlotPools; resolveBuild: BuildResolver },
+  lease: ChunkLease,
+  job: JobRecord,
+  signal: AbortSignal,
+): Promise<ChunkOutcome> {
+  const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
+  if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return { kind: 'unavailable' };
+  const pool = await pools.poolFor(await resolveBuild(evaluator));
+  const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
+  const rows: { idx: number; text: string }[] = [];
+  const results: RowResult[] = [];
+  for (let offset = 0; offset < input.length; offset += BATCH_ROWS) {
+    if (signal.aborted) return { kind: 'stopped' };
+    const batch = input.slice(offset, offset + BATCH_ROWS);
+    const outcomes = await pool.scoreBatch(batch.map((r) => JSON.parse(r.data) as object), { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
+    if (signal.aborted) return { kind: 'stopped' };
+    batch.forEach((row, i) => {
+      const output = toOutputRow(row.data, row.idx, toScoredRow(outcomes[i]));
+      rows.push({ idx: row.idx, text: output.text });
+      results.push(output.result);
+    });
+  }
+  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows, results, now: nowIso() });
+  return written ? { kind: 'done', remainingChunks: written.remainingChunks } : { kind: 'lost' };
+}
+
+function toScoredRow(outcome: RowOutcome | undefined): ScoredRow {
+  if (!outcome) return { ok: false, kind: 'internal', message: 'the runner got no outcome for this row', ms: 0 };
+  if (outcome.ok) {
+    const { result, ms } = outcome;
+    return { ok: true, score: result.score, isScoreValid: result.is_score_valid, reason: result.reason, metrics: result.metrics, ms };
+  }
+  if (outcome.retry) return { ok: false, kind: 'cancelled', message: outcome.reason, ms: 0 };
+  return { ok: false, kind: outcome.error.kind, message: outcome.error.message, ms: outcome.ms ?? 0 };
+}

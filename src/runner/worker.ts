@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { BoxRuntime } from '../build/evaluator-box.js';
+import { coerceError } from '../domain/errors.js';
+import { RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord } from '../domain/jobs.js';
+import { nowIso } from '../domain/types.js';
+import type { SandboxLauncher } from '../sandbox/index.js';
+import type { Store } from '../store/index.js';
+import type { EvaluatorBuilder } from '../services/build-queue.js';
+import { runChunk, SlotPools } from './chunk-runner.js';
+import { createBuildResolver } from './local-builds.js';
+import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
+
+export interface WorkerOptions {
+  /** Chunks scored at once by this worker. @default the number of cores */
+  slots: number;
+  /** How long a lease lasts without renewal; a dead worker's chunks wait this long. @default 30000 */
+  leaseMs?: number;
+  /** Idle wait between looks for work. @default 200 */
+  pollMs?: number;
+  /** Live leases allowed per account across workers; 0 = no limit. @default 0 */
+  accountConcurrency?: number;
+  /** Builds evaluators whose build is not on this host (a worker on another machine). */
+  builder?: EvaluatorBuilder;
+  log?: (line: string) => void;
+}
+
+export interface Worker {
+  readonly id: string;
+  start(): void;
+  /** Stops leasing, lets running chunks finish, releases nothing it completed. */
+  stop(): Promise<void>;
+}
+
+/** How often a running chunk checks that its job still runs (cancel latency). */
+const WATCH_MS = 500;
+
+/** Rows a job must have scored before its error rate can fail it early. */
+const MIN_ROWS_FOR_ERROR_RATE = 100;
+
+/**
+ * A worker leases chunks from the store and scores them, `slots` at a time. Many workers (in
+ * this process, other processes or other hosts) share the same store safely: a chunk's lease is
+ * a compare-and-set, and its results are written only while the lease still holds.
+ */
+export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
+  const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
+  const resolveBuild = createBuildResolver(store, options.builder);
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  let running = false;
+  const loops: Promise<void>[] = [];
+  const inFlight = new Set<AbortController>();
+  let lastSweep = 0;
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms * (0.75 + Math.random() * 0.5)));
+
+  async function slotLoop(slot: number): Promise<void> {
+    const pools = new SlotPools(launcher, runtime);
+    try {
+      while (running) {
+        const worked = await step(pools).catch((error: unknown) => {
+          log(`worker ${id} slot ${slot}: ${coerceError(error).stack ?? String(error)}`);
+          return false;
+        });
+        if (!worked) await sleep(pollMs);
+      }
+    } finally {
+      await pools.close();
+    }
+  }
+
+  async function step(pools: SlotPools): Promise<boolean> {
+    if (Date.now() - lastSweep > Math.min(leaseMs, 5_000)) {
+      lastSweep = Date.now();
+      await sweep(store, leaseMs);
+    }
+    const now = Date.now();
+    const lease = await store.jobs.leaseChunk({ owner: id, now: new Date(now).toISOString(), expireTime: new Date(now + leaseMs).toISOString(), accountLimit: accountConcurrency });
+    if (!lease) return false;
+    await work(pools, lease);
+    return true;
+  }
+
+  async function work(pools: SlotPools, lease: ChunkLease): Promise<void> {
+    const job = await store.jobs.update(lease.accountId, lease.jobId, { state: 'JOB_STATE_RUNNING', startTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] })
+      ?? (await store.jobs.get(lease.accountId, lease.jobId));
+    if (!job) return;
+    const logLines: { time: string; text: string }[] = [];
+    pools.setLogSink((text) => logLines.push({ time: nowIso(), text }));
+    const abort = new AbortController();
+    inFlight.add(abort);
+    const renewal = setInterval(() => void store.jobs.renewLease(lease, new Date(Date.now() + leaseMs).toISOString()), leaseMs / 3);
+    // A cancel (or a delete) must not wait for a slow batch: poll the job and abort the batch.
+    const watch = setInterval(() => void stillRunnable(lease).then((ok) => ok || abort.abort()), WATCH_MS);
+    try {
+      const outcome = await runChunk(store, { pools, resolveBuild }, lease, job, abort.signal);
+      await store.jobs.appendLog(job.accountId, job.id, logLines.splice(0));
+      if (outcome.kind === 'stopped') await afterStop(lease);
+      if (outcome.kind === 'unavailable') await evaluatorUnavailable(lease, job);
+      if (outcome.kind === 'done') await afterChunk(job, outcome.remainingChunks ?? 1);
+    } catch (error: unknown) {
+      await store.jobs.releaseChunk(lease);
+      throw error;
+    } finally {
+      clearInterval(renewal);
+      clearInterval(watch);
+      inFlight.delete(abort);
+      pools.setLogSink(() => {});
+    }
+  }
+
+  async function stillRunnable(lease: ChunkLease): Promise<boolean> {
+    const job = await store.jobs.get(lease.accountId, lease.jobId);
+    return job !== undefined && RUNNABLE_JOB_STATES.includes(job.state);
+  }
+
+  async function afterStop(lease: ChunkLease): Promise<void> {
+    await store.jobs.releaseChunk(lease);
+    const job = await store.jobs.get(lease.accountId, lease.jobId);
+    if (job?.state === 'JOB_STATE_CANCELLING' && (await store.jobs.countChunks(job.accountId, job.id)).leased === 0) {
+      await finalizeCancelled(store, job.accountId, job.id);
+    }
+  }
+
+  /** A rebuild makes the job wait for the new build; a failed or deleted evaluator fails it. */
+  async function evaluatorUnavailable(lease: ChunkLease, job: JobRecord): Promise<void> {
+    await store.jobs.releaseChunk(lease);
+    const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
+    if (evaluator?.state === 'BUILDING') {
+      await store.jobs.update(job.accountId, job.id, { runnable: false, status: { code: 'OK', message: `waiting for evaluator "${job.evaluatorId}" to finish building` }, updateTime: nowIso() });
+      return;
+    }
+    const reason = evaluator ? `evaluator "${job.evaluatorId}" is ${evaluator.state}: ${evaluator.status.message}` : `evaluator "${job.evaluatorId}" was deleted`;
+    await failJob(store, job, reason);
+  }
+
+  async function afterChunk(job: JobRecord, remainingChunks: number): Promise<void> {
+    const fresh = (await store.jobs.get(job.accountId, job.id)) ?? job;
+    const { rowsDone, rowsErrored, rowsTotal } = fresh.progress;
+    const share = rowsDone > 0 ? rowsErrored / rowsDone : 0;
+    if (rowsDone >= Math.min(rowsTotal, MIN_ROWS_FOR_ERROR_RATE) && share > fresh.settings.maxErrorRate) {
+      const message = `${rowsErrored} of ${rowsDone} rows scored so far errored (${(share * 100).toFixed(1)}%), over the job's limit of ${(fresh.settings.maxErrorRate * 100).toFixed(1)}%; see the execution log and the errored rows`;
+      log(`job ${job.accountId}/${job.id} failed: ${message}`);
+      return failJob(store, fresh, message);
+    }
+    if (remainingChunks === 0) await finalizeCompleted(store, job.accountId, job.id);
+  }
+
+  return {
+    id,
+    start() {
+      if (running) return;
+      running = true;
+      for (let slot = 0; slot < slots; slot++) loops.push(slotLoop(slot));
+    },
+    async stop() {
+      running = false;
+      for (const abort of inFlight) abort.abort();
+      await Promise.all(loops.splice(0));
+    },
+  };
+}
+
+/**
+ * Finishes what crashed workers left: jobs whose chunks are all done but that never got their
+ * results written (the worker died in between), and cancelled jobs no worker holds any more.
+ */
+async function sweep(store: Store, leaseMs: number): Promise<void> {
+  const stale = new Date(Date.now() - leaseMs).toISOString();
+  for (const job of await store.jobs.listByStates(['JOB_STATE_RUNNING', 'JOB_STATE_WRITING_RESULTS', 'JOB_STATE_CANCELLING'])) {
+    if (job.updateTime > stale) continue;
+    const chunks = await store.jobs.countChunks(job.accountId, job.id);
+    if (job.state === 'JOB_STATE_CANCELLING' && chunks.leased === 0) await finalizeCancelled(store, job.accountId, job.id);
+    else if (job.state !== 'JOB_STATE_CANCELLING' && chunks.pending === 0 && chunks.leased === 0) await finalizeCompleted(store, job.accountId, job.id);
+  }
+}

@@ -1,0 +1,184 @@
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
+import type { EvaluatorRecord } from '../domain/evaluators.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
+import { generateId, parseResourceName } from '../domain/names.js';
+import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
+import type { ListPage, ListRequest, Store } from '../store/index.js';
+import { finalizeCancelled } from '../runner/finalize.js';
+import type { SignedUrlService } from './signed-urls.js';
+
+export interface JobInput {
+  evaluator: string;
+  inputDataset: string;
+  outputDataset: string;
+  displayName?: string;
+  outputStats?: string;
+  settings: Partial<JobSettings>;
+}
+
+export interface JobProgressView {
+  rowsTotal: number;
+  rowsDone: number;
+  rowsErrored: number;
+  rowsPerSecond: number;
+  estimatedSecondsLeft: number | null;
+}
+
+export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}) {
+  const get = async (accountId: string, id: string): Promise<JobRecord> => {
+    const job = await store.jobs.get(accountId, id);
+    if (!job) throw notFound(`evaluation job "accounts/${accountId}/evaluationJobs/${id}" not found`);
+    return job;
+  };
+
+  return {
+    get,
+    list: (accountId: string, request: ListRequest): Promise<ListPage<JobRecord>> => store.jobs.list(accountId, request),
+
+    async create(principal: Principal, input: { evaluationJobId?: string; job: JobInput; leaderboardIds: string[] }): Promise<JobRecord> {
+      const { accountId } = principal;
+      const id = input.evaluationJobId || generateId();
+      const names = parseNames(accountId, id, input.job);
+      if (await store.jobs.get(accountId, id)) throw alreadyExists(`evaluationJobId: evaluation job "${id}" already exists`);
+      const evaluator = await store.evaluators.get(accountId, names.evaluatorId);
+      if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
+      const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
+      for (const leaderboardId of input.leaderboardIds) {
+        if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
+      }
+      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings };
+      const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
+      await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
+      try {
+        job.outputRowSetId = await store.rows.createSet(accountId);
+        await store.jobs.create(job, { runnable: evaluator.state === 'ACTIVE' });
+      } catch (error: unknown) {
+        await store.datasets.delete(accountId, names.outputDatasetId);
+        throw error;
+      }
+      return job;
+    },
+
+    async delete(accountId: string, id: string): Promise<void> {
+      const job = await get(accountId, id);
+      if (!isTerminal(job.state)) await store.jobs.update(accountId, id, { state: 'JOB_STATE_CANCELLING', updateTime: nowIso() });
+      await store.jobs.delete(accountId, id);
+      await store.rows.deleteSetIfUnused(job.inputRowSetId);
+    },
+
+    /** `:cancel`: CANCELLING until no worker holds a chunk, then CANCELLED with the rows scored so far. */
+    async cancel(accountId: string, id: string): Promise<JobRecord> {
+      const job = await get(accountId, id);
+      if (isTerminal(job.state)) throw failedPrecondition(`evaluation job "${id}" is already ${job.state}`);
+      await store.jobs.update(accountId, id, { state: 'JOB_STATE_CANCELLING', status: { code: 'CANCELLED', message: 'cancelled by the user' }, updateTime: nowIso() }, {
+        ifStates: ['JOB_STATE_PENDING', 'JOB_STATE_RUNNING', 'JOB_STATE_CREATING'],
+      });
+      const chunks = await store.jobs.countChunks(accountId, id);
+      if (chunks.leased === 0) await finalizeCancelled(store, accountId, id);
+      return get(accountId, id);
+    },
+
+    progress(job: JobRecord): JobProgressView {
+      const { rowsTotal, rowsDone, rowsErrored, startTime, endTime } = job.progress;
+      const end = endTime ? Date.parse(endTime) : Date.now();
+      const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
+      const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
+      const left = rowsTotal - rowsDone;
+      return { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+    },
+
+    async listResults(accountId: string, id: string, request: ListRequest) {
+      const job = await get(accountId, id);
+      return store.jobs.listResults(job.outputRowSetId, request);
+    },
+
+    async getExecutionLogEndpoint(accountId: string, id: string, baseUrl: string): Promise<string> {
+      await get(accountId, id);
+      if ((await store.jobs.readLog(accountId, id, 0, 1)).length === 0) return '';
+      return signedUrls.issue({ accountId, purpose: 'download', targetKind: 'job', targetId: id, filename: 'execution.log', size: 0, baseUrl });
+    },
+
+    /** The GET of a signed execution-log URL: every line the evaluator printed, in order. */
+    async *openLog(url: SignedUrlRecord): AsyncGenerator<string> {
+      for (let after = 0; ; ) {
+        const lines = await store.jobs.readLog(url.accountId, url.targetId, after, 2000);
+        if (lines.length === 0) return;
+        yield lines.map((l) => `${l.time} ${l.text}\n`).join('');
+        after = lines[lines.length - 1]!.id;
+      }
+    },
+
+    /** Jobs waiting for an evaluator's build run once it is ACTIVE, and fail if it did not build. */
+    async onBuildFinished(evaluator: EvaluatorRecord): Promise<void> {
+      if (evaluator.state === 'ACTIVE') return void (await store.jobs.markRunnable(evaluator.accountId, evaluator.id));
+      for (const job of await store.jobs.listWaitingFor(evaluator.accountId, evaluator.id)) {
+        const message = `evaluator "${evaluator.id}" failed to build: ${evaluator.status.message}`;
+        await store.jobs.update(job.accountId, job.id, { state: 'JOB_STATE_FAILED', status: { code: 'FAILED_PRECONDITION', message }, endTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] });
+        await store.rows.deleteSetIfUnused(job.inputRowSetId);
+      }
+    },
+  };
+}
+
+export type JobService = ReturnType<typeof createJobService>;
+
+interface JobNames {
+  evaluatorId: string;
+  inputDatasetId: string;
+  outputDatasetId: string;
+}
+
+function parseNames(accountId: string, id: string, input: JobInput): JobNames {
+  parseResourceName(id, { accountId, collection: 'evaluationJobs', field: 'evaluationJobId' });
+  const required = (value: string, field: string) => {
+    if (!value) throw invalidArgument(`evaluationJob.${field}: is required`);
+    return value;
+  };
+  return {
+    evaluatorId: parseResourceName(required(input.evaluator, 'evaluator'), { accountId, collection: 'evaluators', field: 'evaluationJob.evaluator' }).id,
+    inputDatasetId: parseResourceName(required(input.inputDataset, 'inputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.inputDataset' }).id,
+    outputDatasetId: parseResourceName(required(input.outputDataset, 'outputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.outputDataset' }).id,
+  };
+}
+
+async function readyInput(store: Store, accountId: string, id: string, name: string): Promise<DatasetRecord> {
+  const dataset = await store.datasets.get(accountId, id);
+  if (!dataset) throw notFound(`evaluationJob.inputDataset: dataset "${name}" not found`);
+  if (dataset.state !== 'READY' || dataset.rowSetId === null) {
+    throw failedPrecondition(`evaluationJob.inputDataset: dataset "${name}" is ${dataset.state}, not READY: upload its rows first`);
+  }
+  return dataset;
+}
+
+async function createOutputDataset(store: Store, principal: Principal, id: string, jobId: string, name: string): Promise<void> {
+  if (await store.datasets.get(principal.accountId, id)) {
+    throw alreadyExists(`evaluationJob.outputDataset: dataset "${name}" already exists; the job creates its output dataset, so name a new one`);
+  }
+  const now = nowIso();
+  await store.datasets.create({
+    accountId: principal.accountId, id, displayName: id, createdBy: principal.keyId, createTime: now, updateTime: now,
+    state: 'UPLOADING', status: { code: 'OK', message: `being written by evaluation job "${jobId}"` }, format: 'FORMAT_UNSPECIFIED',
+    exampleCount: 0, averageTurnCount: 0, estimatedTokenCount: 0, origin: { evaluationResult: { evaluationJobId: jobId } }, rowSetId: null,
+  });
+}
+
+function newJob(args: {
+  principal: Principal; id: string; input: JobInput; names: JobNames; settings: JobSettings;
+  inputDataset: DatasetRecord; evaluator: EvaluatorRecord; leaderboardIds: string[];
+}): JobRecord {
+  const { principal, id, input, names, settings, inputDataset, evaluator } = args;
+  const now = nowIso();
+  const failed = evaluator.state === 'BUILD_FAILED';
+  const waiting = evaluator.state !== 'ACTIVE' && !failed;
+  return {
+    accountId: principal.accountId, id, displayName: input.displayName || id, createdBy: principal.keyId, createTime: now, updateTime: now,
+    state: failed ? 'JOB_STATE_FAILED' : 'JOB_STATE_PENDING',
+    status: failed
+      ? { code: 'FAILED_PRECONDITION', message: `evaluator "${evaluator.id}" failed to build: ${evaluator.status.message}` }
+      : { code: 'OK', message: waiting ? `waiting for evaluator "${evaluator.id}" to finish building` : '' },
+    evaluatorId: names.evaluatorId, inputDatasetId: names.inputDatasetId, outputDatasetId: names.outputDatasetId,
+    inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
+    progress: { rowsTotal: inputDataset.exampleCount, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
+    metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
+  };
+}
