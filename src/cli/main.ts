@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { registerAccountCommands } from './account.js';
 import { registerServeCommand } from './serve.js';
+import { registerWorkerCommand } from './worker.js';
 
 /** `tally`: the server, workers and the operator commands. */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('tally').description('Tally: a self-hosted, Fireworks-compatible evaluation platform');
   program.showHelpAfterError().exitOverride();
   registerServeCommand(program);
+  registerWorkerCommand(program);
   registerAccountCommands(program);
   try {
     await program.parseAsync(argv);

@@ -20,6 +20,7 @@ export function configFrom(options: Record<string, unknown>): Config {
       database: options['database'],
       accountId: options['accountId'],
       sandbox: options['insecureLocalSandbox'] ? 'insecure-local' : undefined,
+      workerSlots: options['workerSlots'],
     },
   });
 }
