@@ -6,8 +6,9 @@
  *   score_std        sample standard deviation of valid scores
  *   score_stderr     score_std / sqrt(n)
  *   score_ci95_low, score_ci95_high
- *                    percentile bootstrap (2,000 resamples) of the mean, seeded by the job id so
- *                    the same rows always give the same interval
+ *                    percentile bootstrap (2,000 resamples) of the mean, seeded by the scores
+ *                    themselves, so the same results always give the same interval (a job that
+ *                    resumed after a crash reports exactly what an uninterrupted run would)
  *   valid_rate       valid rows / all rows
  *   row_count, error_count
  *   metric.<name>    mean of each named metric's valid scores
@@ -68,13 +69,13 @@ export class MetricsAccumulator {
     }
   }
 
-  finish({ seed, wallSeconds }: { seed: string; wallSeconds: number }): MetricsOutput {
+  finish({ wallSeconds }: { wallSeconds: number }): MetricsOutput {
     const scores = this.scores.values();
     const errorCount = [...this.errors.values()].reduce((a, b) => a + b, 0);
     const metrics: Record<string, number> = { row_count: this.rows, error_count: errorCount, valid_rate: this.rows ? scores.length / this.rows : 0 };
     if (scores.length > 0) {
       const { mean, std } = meanAndStd(scores);
-      const [low, high] = bootstrapCi(scores, seed);
+      const [low, high] = bootstrapCi(scores, seedOf(scores));
       Object.assign(metrics, { score: mean, score_std: std, score_stderr: std / Math.sqrt(scores.length), score_ci95_low: low, score_ci95_high: high });
     }
     const named: Record<string, Distribution> = {};
@@ -111,9 +112,9 @@ export function meanAndStd(values: Float64Array): { mean: number; std: number } 
 }
 
 /** Percentile bootstrap of the mean, with a deterministic generator seeded by `seed`. */
-export function bootstrapCi(values: Float64Array, seed: string, resamples = BOOTSTRAP_RESAMPLES): [number, number] {
+export function bootstrapCi(values: Float64Array, seed: string | number, resamples = BOOTSTRAP_RESAMPLES): [number, number] {
   if (values.length === 1) return [values[0]!, values[0]!];
-  const random = mulberry32(hashSeed(seed));
+  const random = mulberry32(typeof seed === 'number' ? seed : hashSeed(seed));
   const means = new Float64Array(resamples);
   const n = values.length;
   // For big inputs a resample of every row is costly; the mean of n draws is what matters and
@@ -157,6 +158,14 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   const lower = Math.floor(position);
   const upper = Math.ceil(position);
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+/** FNV-1a over the scores' bytes: the bootstrap's seed is a function of the data alone. */
+function seedOf(values: Float64Array): number {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let h = 2166136261;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
+  return h >>> 0;
 }
 
 function hashSeed(seed: string): number {

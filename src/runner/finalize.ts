@@ -20,7 +20,7 @@ async function writeResults(store: Store, job: JobRecord, final: { state: JobSta
   }
   const endTime = job.progress.endTime || nowIso();
   const wallSeconds = job.progress.startTime ? (Date.parse(endTime) - Date.parse(job.progress.startTime)) / 1000 : 0;
-  const { metrics, outputStats } = accumulator.finish({ seed: `${job.accountId}/${job.id}`, wallSeconds });
+  const { metrics, outputStats } = accumulator.finish({ wallSeconds });
   const input = await store.datasets.get(job.accountId, job.inputDatasetId);
   const stats: DatasetStats = {
     exampleCount: outputStats.rowCount,
