@@ -5,7 +5,7 @@
  *   npx tsx bench/dataset-upload.ts [--rows 1000000] [--database postgres://...]
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, database: { type: 'string' } } });
 const ROWS = Number(values.rows);
 const dir = mkdtempSync(join(tmpdir(), 'tally-bench-'));
+// The server's data directory lives inside: sandboxed evaluators (other uids) must traverse it.
+chmodSync(dir, 0o711);
 
 async function writeDataset(path: string): Promise<number> {
   const out = createWriteStream(path);

@@ -9,9 +9,9 @@ export type ScoredRow =
  * The output dataset's row: the input row plus `evaluation_result` (eval-protocol's
  * EvaluateResult), `evals: {score}` and `eval_details` (what the Fireworks UI reads, reference
  * §3.4). An errored row scores 0 with is_score_valid false, and `error` says what happened.
+ * The row object is extended in place: the caller parsed it once to send it to the evaluator.
  */
-export function toOutputRow(inputText: string, idx: number, scored: ScoredRow): { text: string; result: RowResult } {
-  const row = JSON.parse(inputText) as Record<string, unknown>;
+export function toOutputRow(row: Record<string, unknown>, idx: number, scored: ScoredRow): { text: string; result: RowResult } {
   const evaluation = scored.ok
     ? { score: scored.score, is_score_valid: scored.isScoreValid, reason: scored.reason, metrics: scored.metrics }
     : { score: 0, is_score_valid: false, reason: `${scored.kind}: ${scored.message}`, metrics: {}, error: scored.message };

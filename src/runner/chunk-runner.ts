@@ -1,18 +1,21 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
 import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
+import { redactSecrets } from '../domain/secrets.js';
 import { toOutputRow, type ScoredRow } from '../domain/output-rows.js';
 import { nowIso } from '../domain/types.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
+import type { SecretEnv } from '../services/secrets.js';
 import type { Store } from '../store/index.js';
 import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import type { RowOutcome } from './sandbox-process.js';
 
 /** Rows sent to the sandbox process per message: amortises the pipe, keeps a cancel prompt. */
-const BATCH_ROWS = 250;
+const BATCH_ROWS = 1000;
 
 export interface ChunkOutcome {
   /**
@@ -28,38 +31,52 @@ export interface ChunkOutcome {
  * so whatever its processes print belongs to the job the slot is running (the execution log).
  */
 export class SlotPools {
-  private readonly pools = new Map<string, SandboxPool>();
+  private readonly pools = new Map<string, { pool: SandboxPool; fingerprint: string }>();
   private readonly manifests = new Map<string, EvaluatorBox>();
   private logSink: (line: string) => void = () => {};
 
   constructor(
     private readonly launcher: SandboxLauncher,
     private readonly runtime: BoxRuntime,
+    /** The secrets of an account, given to its evaluators' processes only. */
+    private readonly secretEnv: SecretEnv = () => Promise.resolve({}),
   ) {}
 
   setLogSink(sink: (line: string) => void): void {
     this.logSink = sink;
   }
 
-  async poolFor(buildDir: string): Promise<SandboxPool> {
+  /**
+   * The pool of a build, whose processes get the secrets of `accountId` (the build's owner). The
+   * secrets are read for every chunk: when they changed, the pool is replaced, so the next chunk
+   * runs in processes that see the new values.
+   */
+  async poolFor(buildDir: string, accountId: string): Promise<SandboxPool> {
+    const secrets = await this.secretEnv(accountId);
+    const fingerprint = createHash('sha256').update(JSON.stringify(Object.entries(secrets).sort())).digest('hex');
     const existing = this.pools.get(buildDir);
-    if (existing) return existing;
+    if (existing?.fingerprint === fingerprint) return existing.pool;
+    if (existing) {
+      this.pools.delete(buildDir);
+      await existing.pool.close();
+    }
     const box = this.manifests.get(buildDir) ?? (JSON.parse(await readFile(join(buildDir, 'manifest.json'), 'utf8')) as EvaluatorBox);
     this.manifests.set(buildDir, box);
     const pool = createSandboxPool({
       launcher: this.launcher,
-      spec: evaluatorSandboxSpec(box, this.runtime),
+      spec: evaluatorSandboxSpec(box, { ...this.runtime, env: { ...this.runtime.env, ...secrets } }),
       manifest: box.manifest,
       loadTimeoutMs: 120_000,
       maxIdle: 1,
-      onOutput: (stream, text) => this.logSink(`[${stream}] ${text.trimEnd()}`),
+      // The execution log is readable through the API: a printed secret is redacted before it is stored.
+      onOutput: (stream, text) => this.logSink(redactSecrets(`[${stream}] ${text.trimEnd()}`, secrets)),
     });
-    this.pools.set(buildDir, pool);
+    this.pools.set(buildDir, { pool, fingerprint });
     return pool;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    await Promise.all([...this.pools.values()].map(({ pool }) => pool.close()));
     this.pools.clear();
   }
 }
@@ -79,17 +96,18 @@ export async function runChunk(
 ): Promise<ChunkOutcome> {
   const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return { kind: 'unavailable' };
-  const pool = await pools.poolFor(await resolveBuild(evaluator));
+  const pool = await pools.poolFor(await resolveBuild(evaluator), evaluator.accountId);
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
   const rows: { idx: number; text: string }[] = [];
   const results: RowResult[] = [];
   for (let offset = 0; offset < input.length; offset += BATCH_ROWS) {
     if (signal.aborted) return { kind: 'stopped' };
     const batch = input.slice(offset, offset + BATCH_ROWS);
-    const outcomes = await pool.scoreBatch(batch.map((r) => JSON.parse(r.data) as object), { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
+    const parsed = batch.map((r) => JSON.parse(r.data) as Record<string, unknown>);
+    const outcomes = await pool.scoreBatch(parsed, { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
     if (signal.aborted) return { kind: 'stopped' };
     batch.forEach((row, i) => {
-      const output = toOutputRow(row.data, row.idx, toScoredRow(outcomes[i]));
+      const output = toOutputRow(parsed[i]!, row.idx, toScoredRow(outcomes[i]));
       rows.push({ idx: row.idx, text: output.text });
       results.push(output.result);
     });

@@ -1,0 +1,115 @@
+/**
+ * bench/job: a trivial Python evaluator (score 1.0 when the last assistant message equals
+ * ground_truth) over N rows through a real `tally serve` on SQLite: rows per second from create
+ * to COMPLETED, the server's peak memory, and the latency from create to the first scored row
+ * with a warm build; beside bench/baseline.py doing the same work in one Python process.
+ *
+ *   npx tsx bench/job.ts [--rows 100000] [--slots N]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, slots: { type: 'string' } } });
+const ROWS = Number(values.rows);
+const KEY = 'tly_bench_job_key_0123456789';
+const EVALUATE = 'def evaluate(messages, ground_truth=None, **kwargs):\n    return {"score": 1.0 if messages[-1]["content"] == ground_truth else 0.0}\n';
+const dir = mkdtempSync(join(tmpdir(), 'tally-bench-job-'));
+// The server's data directory lives inside: sandboxed evaluators (other uids) must traverse it.
+chmodSync(dir, 0o711);
+
+function writeData(): string {
+  const path = join(dir, 'rows.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < ROWS; i++) lines.push(JSON.stringify({ messages: [{ role: 'user', content: `What is ${i} + 1?` }, { role: 'assistant', content: String(i % 3 ? i + 1 : i) }], ground_truth: String(i + 1) }));
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
+  const isForm = body instanceof FormData;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: isForm ? { authorization: `Bearer ${KEY}` } : { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as Record<string, any>;
+}
+
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+async function startServer() {
+  const env: Record<string, string | undefined> = {
+    ...process.env, TALLY_DATA_DIR: join(dir, 'data'), TALLY_PORT: '0', TALLY_API_KEY: KEY, TALLY_ACCOUNT_ID: 'bench',
+    TALLY_ENV_DIR: join(tmpdir(), 'tally-test-envs'),
+  };
+  if (values.slots) env['TALLY_WORKER_SLOTS'] = values.slots;
+  const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  for await (const chunk of child.stdout) {
+    output += String(chunk);
+    const match = /listening on (\S+)/.exec(output);
+    if (match) return { base: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  }
+  throw new Error(`server did not start: ${output}`);
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, intervalMs: number): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+const data = writeData();
+const evaluatorFile = join(dir, 'main.py');
+writeFileSync(evaluatorFile, EVALUATE);
+const baseline = JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), evaluatorFile], { encoding: 'utf8' })) as { rows_per_second: number; seconds: number };
+
+const server = await startServer();
+try {
+  const a = '/v1/accounts/bench';
+  await api(server.base, 'POST', `${a}/evaluatorsV2`, { evaluatorId: 'exact', evaluator: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EVALUATE } } }] } });
+  await until(async () => ((await api(server.base, 'GET', `${a}/evaluators/exact`))['state'] === 'ACTIVE' ? true : undefined), 50);
+  await api(server.base, 'POST', `${a}/datasets`, { dataset: {}, datasetId: 'rows' });
+  const form = new FormData();
+  form.append('file', new Blob([readFileSync(data)]), 'rows.jsonl');
+  await api(server.base, 'POST', `${a}/datasets/rows:upload`, form);
+  const job = (id: string, chunkRows = 1000) => ({ evaluationJobId: id, evaluationJob: { evaluator: `accounts/bench/evaluators/exact`, inputDataset: 'accounts/bench/datasets/rows', outputDataset: `accounts/bench/datasets/${id}-out`, settings: { chunkRows } } });
+
+  const idle = rssMb(server.pid);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid))), 100);
+  const start = performance.now();
+  await api(server.base, 'POST', `${a}/evaluationJobs`, job('big'));
+  const done = await until(async () => {
+    const got = await api(server.base, 'GET', `${a}/evaluationJobs/big`);
+    return got['state'] === 'JOB_STATE_COMPLETED' || got['state'] === 'JOB_STATE_FAILED' ? got : undefined;
+  }, 25);
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  if (done['state'] !== 'JOB_STATE_COMPLETED') throw new Error(`job ended ${done['state']}: ${JSON.stringify(done['status'])}`);
+
+  const latencyStart = performance.now();
+  await api(server.base, 'POST', `${a}/evaluationJobs`, job('first', 10));
+  await until(async () => ((await api(server.base, 'GET', `${a}/evaluationJobs/first:listResults?pageSize=1`))['totalSize'] > 0 ? true : undefined), 2);
+  const latencyMs = performance.now() - latencyStart;
+
+  const tallyRate = ROWS / seconds;
+  console.log(`rows: ${ROWS}, evaluator: exact match (legacy evaluate), store: sqlite, worker slots: ${values.slots ?? 'cores'}`);
+  console.log(`baseline.py (one Python process, JSONL in/out): ${baseline.seconds.toFixed(2)} s, ${Math.round(baseline.rows_per_second)} rows/s`);
+  console.log(`tally job (create -> COMPLETED):               ${seconds.toFixed(2)} s, ${Math.round(tallyRate)} rows/s`);
+  console.log(`ratio tally/baseline: ${(tallyRate / baseline.rows_per_second).toFixed(2)}`);
+  console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB`);
+  console.log(`create -> first scored row (warm build, warm process): ${latencyMs.toFixed(0)} ms`);
+  console.log(`metrics: score ${done['metrics']['score']}, rows ${done['metrics']['row_count']}`);
+} finally {
+  server.stop();
+}
