@@ -12,6 +12,7 @@ import { evaluatorRoutes } from './routes/evaluators.js';
 import { jobRoutes } from './routes/jobs.js';
 import { leaderboardRoutes } from './routes/leaderboards.js';
 import { signedUrlRoutes } from './routes/signed-urls.js';
+import { registerWebUi, WEB_DIST_DIR } from './web.js';
 
 export interface HttpOptions {
   /** Base URL put into signed URLs; when absent, the URL the client used. */
@@ -67,5 +68,6 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   const baseUrlOf = (request: FastifyRequest): string =>
     options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
   registerRoutes(app, routes, services.accounts, baseUrlOf);
+  registerWebUi(app, { distDir: WEB_DIST_DIR });
   return app;
 }
