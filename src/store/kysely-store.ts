@@ -9,6 +9,7 @@ import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
 import { createRowRepo } from './repos/rows.js';
+import { createSecretRepo } from './repos/secrets.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
 
@@ -25,6 +26,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     blobs: createBlobRepo(db),
     jobs: createJobRepo(db),
     leaderboards: createLeaderboardRepo(db),
+    secrets: createSecretRepo(db),
     close: () => db.destroy(),
   };
 }

@@ -1,5 +1,6 @@
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
+import type { SecretRecord } from '../domain/secrets.js';
 import type {
   Account,
   ApiKeyRecord,
@@ -212,6 +213,20 @@ export interface LeaderboardRepo {
   listJobs(accountId: string, id: string, request: ListRequest): Promise<ListPage<JobRecord>>;
 }
 
+export type SecretPatch = Partial<Pick<SecretRecord, 'keyName' | 'ciphertext' | 'nonce' | 'tag'>> & { updateTime: string };
+
+export interface SecretRepo {
+  /** Throws ALREADY_EXISTS when the id, or the key name within the account, is taken. */
+  create(record: SecretRecord): Promise<void>;
+  get(accountId: string, id: string): Promise<SecretRecord | undefined>;
+  list(accountId: string, request: ListRequest): Promise<ListPage<SecretRecord>>;
+  /** Every secret of the account (what its evaluators' sandboxes get). */
+  listAll(accountId: string): Promise<SecretRecord[]>;
+  /** Throws ALREADY_EXISTS when the new key name is taken; undefined when there is no such secret. */
+  update(accountId: string, id: string, patch: SecretPatch): Promise<SecretRecord | undefined>;
+  delete(accountId: string, id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   readonly accounts: AccountRepo;
@@ -223,5 +238,6 @@ export interface Store {
   readonly blobs: BlobRepo;
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
+  readonly secrets: SecretRepo;
   close(): Promise<void>;
 }

@@ -177,6 +177,17 @@ export interface LeaderboardJobsTable {
   job_id: string;
 }
 
+export interface SecretsTable {
+  account_id: string;
+  id: string;
+  key_name: string;
+  ciphertext: string;
+  nonce: string;
+  tag: string;
+  create_time: string;
+  update_time: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -193,4 +204,5 @@ export interface Database {
   job_logs: JobLogsTable;
   leaderboards: LeaderboardsTable;
   leaderboard_jobs: LeaderboardJobsTable;
+  secrets: SecretsTable;
 }

@@ -3,12 +3,14 @@ import type { Dialect } from '../port.js';
 import * as initial from './0001-initial.js';
 import * as evaluators from './0002-evaluators.js';
 import * as jobs from './0003-jobs.js';
+import * as secrets from './0004-secrets.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '0001-initial': initial,
   '0002-evaluators': evaluators,
   '0003-jobs': jobs,
+  '0004-secrets': secrets,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
