@@ -5,6 +5,8 @@ import { buildHttpApp } from './http/app.js';
 import { createWorker, type Worker } from './runner/worker.js';
 import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
+import { createSecretCipher, loadSecretKey, type SecretCipher } from './services/secret-cipher.js';
+import { createSecretEnv } from './services/secrets.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -27,6 +29,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   for (const warning of runtime.warnings) log(warning);
   const store = await openStore({ url: databaseUrlOf(config) });
   const services = createServices(store, {
+    secretCipher: secretCipherOf(config),
     builder: runtime.builder,
     buildConcurrency: config.buildConcurrency,
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
@@ -62,6 +65,11 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   };
 }
 
+/** The key comes from config, else from `<dataDir>/secret.key` (see docs/security.md). */
+function secretCipherOf(config: Config): SecretCipher {
+  return createSecretCipher(loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }));
+}
+
 /** The worker that scores job chunks; `tally worker` starts the same one in its own process. */
 export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Config, log: (line: string) => void): Worker {
   const worker = createWorker(store, runtime.launcher, runtime.box, {
@@ -69,6 +77,7 @@ export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Con
     leaseMs: config.leaseSeconds * 1000,
     accountConcurrency: config.accountConcurrency,
     builder: runtime.builder,
+    secretEnv: createSecretEnv(store, secretCipherOf(config)),
     log,
   });
   worker.start();

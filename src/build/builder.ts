@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { failedPrecondition } from '../domain/errors.js';
 import { hasInlineCode, type EvaluatorRecord } from '../domain/evaluators.js';
+import { redactSecrets } from '../domain/secrets.js';
 import type { HarnessManifest } from '../runner/protocol.js';
 import { isSandboxLoadError } from '../runner/sandbox-errors.js';
 import { startSandboxProcess } from '../runner/sandbox-process.js';
@@ -39,7 +40,9 @@ export interface BuilderOptions {
  */
 export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilder {
   return {
-    async build({ evaluator, archive, log }) {
+    async build({ evaluator, archive, log: rawLog, secrets = {} }) {
+      // The build log is readable through the API: whatever the evaluator prints at import must not leak a secret.
+      const log = (line: string): void => rawLog(redactSecrets(line, secrets));
       const buildDir = join(options.buildsRoot, `${evaluator.accountId}.${evaluator.id}.${evaluator.buildGeneration}.${randomBytes(4).toString('hex')}`);
       await mkdir(join(buildDir, 'src'), { recursive: true, mode: 0o755 });
       try {
@@ -52,7 +55,7 @@ export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilde
         const env = await options.environments.ensure({ requirements, extras, log });
         log(`environment ${env.hash.slice(0, 12)} ready`);
         const box: EvaluatorBox = { buildDir, envDir: env.envDir, manifest };
-        await importCheck(box, options, log);
+        await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, options, log);
         await writeFile(join(buildDir, 'manifest.json'), JSON.stringify({ ...box, envHash: env.hash }, null, 2), { mode: 0o644 });
         return { buildDir, envHash: env.hash };
       } catch (error: unknown) {
@@ -151,12 +154,13 @@ function describeEntry(manifest: HarnessManifest): string {
   }
 }
 
-async function importCheck(box: EvaluatorBox, options: BuilderOptions, log: (line: string) => void): Promise<void> {
+/** Imports the entry point as a job would run it: with the account's secrets in `runtime.env`. */
+async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions, log: (line: string) => void): Promise<void> {
   log('importing the entry point in the sandbox');
   try {
     const process = await startSandboxProcess({
       launcher: options.launcher,
-      spec: evaluatorSandboxSpec(box, options.runtime),
+      spec: evaluatorSandboxSpec(box, runtime),
       manifest: box.manifest,
       loadTimeoutMs: options.importTimeoutMs ?? 120_000,
       onOutput: (stream, text) => log(`[${stream}] ${text.trimEnd()}`),

@@ -58,6 +58,15 @@ export const configSchema = z.strictObject({
   perRowTimeoutSeconds: z.coerce.number().positive().max(3600).default(60),
   /** Evaluator builds running at once. @default 2 */
   buildConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * The AES-256 key that encrypts account secrets at rest: 32 bytes, base64. Default: the file
+   * `<dataDir>/secret.key`, created on first start. Every server and worker sharing a database
+   * must be given the same key.
+   */
+  secretKey: z
+    .string()
+    .refine((v) => Buffer.from(v.trim(), 'base64').length === 32, 'expected 32 bytes in base64 (e.g. from "openssl rand -base64 32")')
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -81,6 +90,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_LEASE_SECONDS: 'leaseSeconds',
   TALLY_ACCOUNT_CONCURRENCY: 'accountConcurrency',
   TALLY_GIT_BASE_URL: 'gitBaseUrl',
+  TALLY_SECRET_KEY: 'secretKey',
 };
 
 export function loadConfig({

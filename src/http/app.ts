@@ -11,6 +11,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
 import { jobRoutes } from './routes/jobs.js';
 import { leaderboardRoutes } from './routes/leaderboards.js';
+import { secretRoutes } from './routes/secrets.js';
 import { signedUrlRoutes } from './routes/signed-urls.js';
 import { registerWebUi, WEB_DIST_DIR } from './web.js';
 
@@ -60,6 +61,7 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
     ...evaluatorRoutes(services.evaluators),
     ...jobRoutes(services.jobs),
     ...leaderboardRoutes(services.leaderboards, services.jobs),
+    ...secretRoutes(services.secrets),
     ...signedUrlRoutes(services.transfers),
   ];
   const openApi = buildOpenApi(routes, version);

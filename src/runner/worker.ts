@@ -7,6 +7,7 @@ import { nowIso } from '../domain/types.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
 import type { Store } from '../store/index.js';
 import type { EvaluatorBuilder } from '../services/build-queue.js';
+import type { SecretEnv } from '../services/secrets.js';
 import { runChunk, SlotPools } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   accountConcurrency?: number;
   /** Builds evaluators whose build is not on this host (a worker on another machine). */
   builder?: EvaluatorBuilder;
+  /** The secrets of an account, given to its evaluators' sandboxes only. */
+  secretEnv?: SecretEnv;
   log?: (line: string) => void;
 }
 
@@ -45,7 +48,7 @@ const MIN_ROWS_FOR_ERROR_RATE = 100;
  */
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
-  const resolveBuild = createBuildResolver(store, options.builder);
+  const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   let running = false;
   const loops: Promise<void>[] = [];
@@ -55,7 +58,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms * (0.75 + Math.random() * 0.5)));
 
   async function slotLoop(slot: number): Promise<void> {
-    const pools = new SlotPools(launcher, runtime);
+    const pools = new SlotPools(launcher, runtime, options.secretEnv);
     try {
       while (running) {
         const worked = await step(pools).catch((error: unknown) => {

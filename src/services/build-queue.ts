@@ -3,6 +3,7 @@ import { coerceError, isApiError } from '../domain/errors.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso } from '../domain/types.js';
 import type { Store } from '../store/index.js';
+import type { SecretEnv } from './secrets.js';
 
 /** What turns an evaluator's source into a runnable build. Implemented in src/build/. */
 export interface EvaluatorBuilder {
@@ -11,6 +12,8 @@ export interface EvaluatorBuilder {
     /** The uploaded archive, when the code came by upload. */
     archive: { filename: string; bytes: AsyncIterable<Uint8Array> } | undefined;
     log: (line: string) => void;
+    /** The account's secrets (keyName -> value): the sandbox environment, and what the log must not show. */
+    secrets?: Record<string, string>;
   }): Promise<{ buildDir: string; envHash: string }>;
 }
 
@@ -32,7 +35,11 @@ export interface BuildQueue {
  * upload during a build wins over the older build. A build that throws unexpectedly still ends in
  * BUILD_FAILED: an evaluator is never left BUILDING by a failed build.
  */
-export function createBuildQueue(store: Store, builder: EvaluatorBuilder, { concurrency = 2, events = {} as BuildEvents } = {}): BuildQueue {
+export function createBuildQueue(
+  store: Store,
+  builder: EvaluatorBuilder,
+  { concurrency = 2, events = {} as BuildEvents, secretEnv = undefined as SecretEnv | undefined } = {},
+): BuildQueue {
   const waiting: { accountId: string; id: string }[] = [];
   const queued = new Set<string>();
   let running = 0;
@@ -64,7 +71,7 @@ export function createBuildQueue(store: Store, builder: EvaluatorBuilder, { conc
     try {
       log(`build ${generation} of ${evaluator.accountId}/${evaluator.id} started`);
       const archive = evaluator.sourceBlobId ? { filename: evaluator.sourceFilename, bytes: store.blobs.read(evaluator.sourceBlobId) } : undefined;
-      const built = await builder.build({ evaluator, archive, log });
+      const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId) });
       log('build succeeded: the evaluator is ACTIVE');
       outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, updateTime: nowIso() };
     } catch (error: unknown) {

@@ -7,6 +7,8 @@ import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobService } from './jobs.js';
 import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
 import type { JobSettings } from '../domain/jobs.js';
+import type { SecretCipher } from './secret-cipher.js';
+import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
 
@@ -18,6 +20,7 @@ export interface Services {
   builds: BuildQueue;
   jobs: JobService;
   leaderboards: LeaderboardService;
+  secrets: SecretService;
 }
 
 export interface ServiceOptions {
@@ -30,6 +33,8 @@ export interface ServiceOptions {
   buildConcurrency?: number;
   /** Defaults for new jobs' settings. */
   jobDefaults?: Partial<JobSettings>;
+  /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
+  secretCipher: SecretCipher;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
@@ -37,6 +42,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
   const jobs = createJobService(store, signedUrls, options.jobDefaults);
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,
+    secretEnv: createSecretEnv(store, options.secretCipher),
     events: { onBuildFinished: (evaluator) => void jobs.onBuildFinished(evaluator) },
   });
   const datasets = createDatasetService(store, signedUrls, { jsonl: options.jsonl, maxUploadBytes: options.maxUploadBytes });
@@ -48,8 +54,9 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     builds,
     jobs,
     leaderboards: createLeaderboardService(store),
+    secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
   };
 }
 
-export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService };
+export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, SecretService };

@@ -153,11 +153,6 @@ def test_ep_upload_with_an_uninstallable_requirement_fails_the_build(tally, tmp_
     assert re.search(r"No matching distribution|Could not find a version", failed["status"]["message"]), failed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tally has no secrets endpoints: ep upload's GET /v1/accounts/{a}/secrets/fireworks-api-key and "
-    'POST /v1/accounts/{a}/secrets {"keyName":"FIREWORKS_API_KEY","value":...,"name":"fireworks-api-key"} get 404',
-)
 def test_ep_upload_registers_the_api_key_as_a_secret(tally, tmp_path):
     project = _copy_project(tmp_path, "secrets")
     (project / "test_exact.py").rename(project / "test_secrets.py")
