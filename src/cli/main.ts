@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerAccountCommands } from './account.js';
+import { registerDatasetCommands } from './dataset-commands.js';
+import { registerLoginCommand } from './login.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
 
@@ -10,6 +12,8 @@ export async function main(argv: string[]): Promise<void> {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerAccountCommands(program);
+  registerLoginCommand(program);
+  registerDatasetCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (error: unknown) {
