@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { registerAccountCommands } from './account.js';
 import { registerDatasetCommands } from './dataset-commands.js';
+import { registerEvaluatorCommands } from './evaluator-commands.js';
+import { registerLoginCommand } from './login.js';
+import { registerDatasetCommands } from './dataset-commands.js';
 import { registerLoginCommand } from './login.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
@@ -12,6 +15,9 @@ export async function main(argv: string[]): Promise<void> {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerAccountCommands(program);
+  registerLoginCommand(program);
+  registerDatasetCommands(program);
+  registerEvaluatorCommands(program);
   registerLoginCommand(program);
   registerDatasetCommands(program);
   try {
