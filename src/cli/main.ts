@@ -4,11 +4,6 @@ import { registerDatasetCommands } from './dataset-commands.js';
 import { registerEvaluatorCommands } from './evaluator-commands.js';
 import { registerJobCommands } from './job-commands.js';
 import { registerLoginCommand } from './login.js';
-import { registerDatasetCommands } from './dataset-commands.js';
-import { registerEvaluatorCommands } from './evaluator-commands.js';
-import { registerLoginCommand } from './login.js';
-import { registerDatasetCommands } from './dataset-commands.js';
-import { registerLoginCommand } from './login.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
 
@@ -23,11 +18,6 @@ export async function main(argv: string[]): Promise<void> {
   registerDatasetCommands(program);
   registerEvaluatorCommands(program);
   registerJobCommands(program);
-  registerLoginCommand(program);
-  registerDatasetCommands(program);
-  registerEvaluatorCommands(program);
-  registerLoginCommand(program);
-  registerDatasetCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (error: unknown) {
