@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAccountCommands } from './account.js';
 import { registerDatasetCommands } from './dataset-commands.js';
+import { registerEvalCommand } from './eval-command.js';
 import { registerEvaluatorCommands } from './evaluator-commands.js';
 import { registerJobCommands } from './job-commands.js';
 import { registerLoginCommand } from './login.js';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDatasetCommands(program);
   registerEvaluatorCommands(program);
   registerJobCommands(program);
+  registerEvalCommand(program);
   try {
     await program.parseAsync(argv);
   } catch (error: unknown) {
