@@ -33,14 +33,17 @@ async function startServer(): Promise<{ url: string; pid: number; stop: () => vo
   const env: Record<string, string | undefined> = { ...process.env, TALLY_DATA_DIR: join(dir, 'data'), TALLY_PORT: '0', TALLY_API_KEY: key, TALLY_ACCOUNT_ID: 'bench' };
   if (values.database) env['TALLY_DATABASE_URL'] = values.database;
   const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Keep reading stdout after the start line: a closed pipe would make the server's next write fail.
   let output = '';
-  for await (const chunk of child.stdout) {
-    output += String(chunk);
-    const match = /listening on (\S+)/.exec(output);
-    // bin/tally execs node, so the child's pid is the server's own.
-    if (match) return { url: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') };
-  }
-  throw new Error(`server did not start: ${output}`);
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+      const match = /listening on (\S+)/.exec(output);
+      // bin/tally execs node, so the child's pid is the server's own.
+      if (match) resolve({ url: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', () => reject(new Error(`server did not start: ${output}`)));
+  });
 }
 
 function rssMb(pid: number): number {

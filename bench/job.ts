@@ -44,20 +44,23 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
-async function startServer() {
+async function startServer(): Promise<{ base: string; pid: number; stop: () => void }> {
   const env: Record<string, string | undefined> = {
     ...process.env, TALLY_DATA_DIR: join(dir, 'data'), TALLY_PORT: '0', TALLY_API_KEY: KEY, TALLY_ACCOUNT_ID: 'bench',
     TALLY_ENV_DIR: join(tmpdir(), 'tally-test-envs'),
   };
   if (values.slots) env['TALLY_WORKER_SLOTS'] = values.slots;
   const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Keep reading stdout after the start line: a closed pipe would make the server's next write fail.
   let output = '';
-  for await (const chunk of child.stdout) {
-    output += String(chunk);
-    const match = /listening on (\S+)/.exec(output);
-    if (match) return { base: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') };
-  }
-  throw new Error(`server did not start: ${output}`);
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+      const match = /listening on (\S+)/.exec(output);
+      if (match) resolve({ base: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', () => reject(new Error(`server did not start: ${output}`)));
+  });
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, intervalMs: number): Promise<T> {
