@@ -33,7 +33,7 @@ function UploadForm({ api, onDone }: { api: Api; onDone: (id: string) => void })
       <div className="row">
         <label>
           Dataset id
-          <input name="datasetId" placeholder="from the file name" value={id} onChange={(e) => setId(e.target.value)} pattern="[a-z]([a-z0-9-]{0,61}[a-z0-9])?" />
+          <input name="datasetId" placeholder="from the file name" value={id} onChange={(e) => setId(e.target.value)} pattern="[a-z]([a-z0-9\-]{0,61}[a-z0-9])?" />
         </label>
         <label>
           JSONL file

@@ -173,7 +173,7 @@ export function JobCreate({ api }: { api: Api }) {
         </label>
         <label>
           Job id <span className="muted small">(optional; the output dataset is &lt;id&gt;-out)</span>
-          <input name="jobId" value={jobId} onChange={(e) => setJobId(e.target.value)} pattern="[a-z]([a-z0-9-]{0,61}[a-z0-9])?" />
+          <input name="jobId" value={jobId} onChange={(e) => setJobId(e.target.value)} pattern="[a-z]([a-z0-9\-]{0,61}[a-z0-9])?" />
         </label>
         <label>
           Display name <span className="muted small">(optional)</span>
