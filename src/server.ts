@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import { buildHttpApp } from './http/app.js';
+import { createPreviewRunner } from './runner/preview.js';
 import { createWorker, type Worker } from './runner/worker.js';
 import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
@@ -31,6 +32,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   const services = createServices(store, {
     secretCipher: secretCipherOf(config),
     builder: runtime.builder,
+    previewRunner: createPreviewRunner(runtime.launcher, runtime.box),
     buildConcurrency: config.buildConcurrency,
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
     maxUploadBytes: config.maxUploadBytes,

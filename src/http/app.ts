@@ -58,7 +58,7 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   const routes: AnyRouteSpec[] = [
     ...accountRoutes(services.accounts),
     ...datasetRoutes(services.datasets),
-    ...evaluatorRoutes(services.evaluators),
+    ...evaluatorRoutes(services.evaluators, services.previews),
     ...jobRoutes(services.jobs),
     ...leaderboardRoutes(services.leaderboards, services.jobs),
     ...secretRoutes(services.secrets),

@@ -6,6 +6,8 @@ import { createDatasetService, type DatasetService } from './datasets.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobService } from './jobs.js';
 import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
+import { createPreviewService, type PreviewService } from './preview.js';
+import type { PreviewRunner } from '../runner/preview.js';
 import type { JobSettings } from '../domain/jobs.js';
 import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
@@ -21,6 +23,7 @@ export interface Services {
   jobs: JobService;
   leaderboards: LeaderboardService;
   secrets: SecretService;
+  previews: PreviewService;
 }
 
 export interface ServiceOptions {
@@ -35,14 +38,17 @@ export interface ServiceOptions {
   jobDefaults?: Partial<JobSettings>;
   /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
   secretCipher: SecretCipher;
+  /** Scores preview samples in the sandbox; the composition root supplies it. */
+  previewRunner: PreviewRunner;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
   const jobs = createJobService(store, signedUrls, options.jobDefaults);
+  const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,
-    secretEnv: createSecretEnv(store, options.secretCipher),
+    secretEnv,
     events: { onBuildFinished: (evaluator) => void jobs.onBuildFinished(evaluator) },
   });
   const datasets = createDatasetService(store, signedUrls, { jsonl: options.jsonl, maxUploadBytes: options.maxUploadBytes });
@@ -56,7 +62,8 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     leaderboards: createLeaderboardService(store),
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
+    previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
   };
 }
 
-export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, SecretService };
+export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, PreviewService, SecretService };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { invalidArgument } from '../../domain/errors.js';
 import { applyReadMask } from '../../domain/listing.js';
 import type { EvaluatorService } from '../../services/evaluators.js';
+import type { PreviewService } from '../../services/preview.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, int64, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
@@ -19,7 +20,14 @@ const uploadEndpointBody = z.strictObject({
   readMask: z.string().optional(),
 });
 
-export function evaluatorRoutes(evaluators: EvaluatorService): AnyRouteSpec[] {
+const previewBody = {
+  sampleData: z.array(z.string().max(1024 * 1024), { error: 'sampleData is required: a list of JSON rows, each as a string' }).max(1000),
+  maxSamples: z.number().int().min(0).max(1000).optional(),
+};
+const previewInlineBody = z.strictObject({ evaluator: evaluatorSchema, ...previewBody, parent: z.string().optional() });
+const previewExistingBody = z.strictObject(previewBody);
+
+export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewService): AnyRouteSpec[] {
   const create = (flavour: 'v1' | 'v2', path: string, operationId: string) =>
     defineRoute({
       method: 'POST', path, operationId, summary: flavour === 'v2' ? 'Create an evaluator' : 'Create a legacy evaluator (inline code)',
@@ -30,6 +38,16 @@ export function evaluatorRoutes(evaluators: EvaluatorService): AnyRouteSpec[] {
   return [
     create('v2', '/v1/accounts/{accountId}/evaluatorsV2', 'CreateEvaluatorV2'),
     create('v1', BASE, 'CreateEvaluator'),
+    defineRoute({
+      method: 'POST', path: `${BASE}:previewEvaluator`, operationId: 'PreviewEvaluator',
+      summary: 'Build an evaluator given inline and score sample rows now (results, stdout, stderr, runtime)', auth: 'account', body: previewInlineBody,
+      handler: async ({ principal, body }) => previews.previewInline(principal!, toEvaluatorInput(body.evaluator), body),
+    }),
+    defineRoute({
+      method: 'POST', path: `${ITEM}:preview`, operationId: 'PreviewExistingEvaluator',
+      summary: 'Score sample rows now with an ACTIVE evaluator', auth: 'account', body: previewExistingBody,
+      handler: async ({ params, body }) => previews.previewExisting(params['accountId']!, params['evaluatorId']!, body),
+    }),
     defineRoute({
       method: 'GET', path: BASE, operationId: 'ListEvaluators', summary: 'List evaluators', auth: 'account', query: listQuery,
       handler: async ({ params, query }) =>

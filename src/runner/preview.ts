@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evaluatorSandboxSpec, type BoxRuntime, type EvaluatorBox } from '../build/evaluator-box.js';
+import { redactSecrets } from '../domain/secrets.js';
+import type { SandboxLauncher } from '../sandbox/index.js';
+import type { RowOutcome } from './sandbox-process.js';
+import { startSandboxProcess } from './sandbox-process.js';
+
+export interface PreviewRun {
+  outcomes: RowOutcome[];
+  stdout: string[];
+  stderr: string[];
+  runtimeMs: number;
+}
+
+/** Scores a few sample rows on a fresh sandbox process of a build, keeping what it printed. */
+export type PreviewRunner = (input: { buildDir: string; rows: object[]; perRowTimeoutMs: number; secrets: Record<string, string> }) => Promise<PreviewRun>;
+
+export function createPreviewRunner(launcher: SandboxLauncher, runtime: BoxRuntime): PreviewRunner {
+  return async ({ buildDir, rows, perRowTimeoutMs, secrets }) => {
+    const box = JSON.parse(await readFile(join(buildDir, 'manifest.json'), 'utf8')) as EvaluatorBox;
+    const output = { stdout: [] as string[], stderr: [] as string[] };
+    const started = performance.now();
+    const proc = await startSandboxProcess({
+      launcher,
+      spec: evaluatorSandboxSpec(box, { ...runtime, env: { ...runtime.env, ...secrets } }),
+      manifest: box.manifest,
+      loadTimeoutMs: 120_000,
+      onOutput: (stream, text) => output[stream].push(redactSecrets(text.trimEnd(), secrets)),
+    });
+    try {
+      const outcomes = await proc.scoreBatch(rows, { perRowTimeoutMs, careful: true });
+      return { outcomes, ...output, runtimeMs: performance.now() - started };
+    } finally {
+      await proc.close();
+    }
+  };
+}
