@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonlFile, startTestServer, type TestServer } from './support/server.js';
+import { jsonlFile, multipartBody, startTestServer, type TestServer } from './support/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -12,8 +12,11 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 /** The legacy inline evaluator of the seed payload: exact match, with one named metric. */
 const EVALUATE = [
+  'import time',
   'def evaluate(messages, ground_truth=None, tools=None, **kwargs):',
   '    answer = messages[-1]["content"].strip()',
+  '    if answer == "slow":',
+  '        time.sleep(0.2)',
   '    ok = float(answer == ground_truth)',
   '    reason = "exact match" if ok else "expected %s, got %s" % (ground_truth, answer)',
   '    return {"score": ok, "reason": reason, "metrics": {"exact": {"score": ok, "reason": reason, "is_score_valid": True}}}',
@@ -47,6 +50,7 @@ describe('the web UI in a real browser', () => {
     await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
   const consoleErrors: string[] = [];
+  const nav = (section: string) => page.locator('header nav').getByRole('link', { name: section, exact: true }).click();
   const failedRequests: string[] = [];
 
   beforeAll(async () => {
@@ -122,7 +126,7 @@ describe('the web UI in a real browser', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tally-ui-'));
     const file = join(dir, 'qa.jsonl');
     writeFileSync(file, jsonlFile(ROWS));
-    await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+    await nav('Datasets');
     await page.locator('input[name=datasetId]').fill('qa');
     await page.locator('input[name=file]').setInputFiles(file);
     await page.getByRole('button', { name: 'Upload' }).click();
@@ -137,7 +141,7 @@ describe('the web UI in a real browser', () => {
   });
 
   it('creates an evaluator from the seed payload and watches it build to ACTIVE', async () => {
-    await page.getByRole('link', { name: 'Evaluators', exact: true }).click();
+    await nav('Evaluators');
     await page.getByTestId('new-evaluator').click();
     const seeded = JSON.parse(await page.locator('textarea[name=payload]').inputValue()) as { evaluator: { criteria: unknown[] } };
     expect(seeded.evaluator.criteria).toHaveLength(1);
@@ -155,12 +159,12 @@ describe('the web UI in a real browser', () => {
   }, 260_000);
 
   it('creates a job on a leaderboard, watches it complete, and reads its results', async () => {
-    await page.getByRole('link', { name: 'Leaderboards', exact: true }).click();
+    await nav('Leaderboards');
     await page.getByPlaceholder('optional').fill('main');
     await page.getByRole('button', { name: 'Create leaderboard' }).click();
     await page.getByRole('link', { name: 'main' }).waitFor();
 
-    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await nav('Jobs');
     await page.getByTestId('new-job').click();
     await page.locator('select[name=evaluator] option[value=exact]').waitFor({ state: 'attached' });
     await page.locator('select[name=evaluator]').selectOption('exact');
@@ -196,13 +200,39 @@ describe('the web UI in a real browser', () => {
     await expect.poll(() => page.getByTestId('results').textContent()).toContain('No results match');
   }, 150_000);
 
+  it('follows a running job live and cancels it', async () => {
+    const a = `/v1/accounts/${t.accountId}`;
+    const slowRows = Array.from({ length: 200 }, (_, i) => ({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: 'slow' }], ground_truth: 'fast' }));
+    await t.call('POST', `${a}/datasets`, { body: { dataset: {}, datasetId: 'slow' } });
+    expect((await t.call('POST', `${a}/datasets/slow:upload`, { body: multipartBody(jsonlFile(slowRows)) })).status).toBe(200);
+    const created = await t.call('POST', `${a}/evaluationJobs`, {
+      body: {
+        evaluationJobId: 'slowjob',
+        evaluationJob: { evaluator: `accounts/acme/evaluators/exact`, inputDataset: 'accounts/acme/datasets/slow', outputDataset: 'accounts/acme/datasets/slowjob-out', settings: { chunkRows: 5, concurrency: 1 } },
+      },
+    });
+    expect(created.status, created.text).toBe(200);
+    await nav('Jobs');
+    await page.getByRole('link', { name: 'slowjob' }).click();
+    await page.getByTestId('state').filter({ hasText: 'running' }).waitFor({ timeout: 60_000 });
+    // The page polls: the count of rows done moves on without a reload.
+    const seen = new Set<string>();
+    await expect.poll(async () => seen.add((await page.getByTestId('rows-done').textContent()) ?? '').size, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    await screenshot('job-running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('state').filter({ hasText: 'cancelled' }).waitFor({ timeout: 60_000 });
+    const done = Number((await page.getByTestId('rows-done').textContent())!.replaceAll(',', ''));
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(200);
+  }, 150_000);
+
   it('ranks the job on its leaderboard with a confidence-interval bar', async () => {
-    await page.getByRole('link', { name: 'Leaderboards', exact: true }).click();
+    await nav('Leaderboards');
     await page.getByRole('link', { name: 'main' }).click();
     await page.getByTestId('leaderboard').getByRole('link', { name: 'first' }).waitFor();
     expect(await page.getByTestId('ci-chart').locator('rect.ci-bar').count()).toBe(1);
     await screenshot('leaderboard');
-    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await nav('Jobs');
     await page.getByTestId('job-row').first().waitFor();
     await screenshot('jobs');
     expect(failedRequests).toEqual([]);

@@ -416,8 +416,8 @@ export function JobDetail({ api, id }: { api: Api; id: string }) {
   const m = j?.metrics ?? {};
   const metricNames = [...new Set([...Object.keys(m).filter((k) => k.startsWith('metric.')).map((k) => k.slice(7)), ...Object.keys(stats?.metrics ?? {})])].sort();
   const running = j ? isRunning(j) : false;
-  // Results refresh every few hundred rows while running, and once at the end.
-  const version = j ? `${j.state}:${running ? Math.floor((j.progress?.rowsDone ?? 0) / 500) : 'done'}` : '';
+  // While running, the results page refreshes every 3 s (the job itself every second); once at the end.
+  const version = j ? `${j.state}:${running && (j.progress?.rowsDone ?? 0) > 0 ? Math.floor(Date.now() / 3000) : 'still'}` : '';
 
   const cancel = async () => {
     try {

@@ -136,6 +136,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
           ) : null}
         </tbody>
       </table>
+      <Pager page={page} hasNext={!!jobs.data?.nextPageToken} onPrev={() => setPageTokens((t) => t.slice(0, -1))} onNext={() => setPageTokens((t) => [...t, jobs.data!.nextPageToken])} />
       {scored.length ? (
         <section>
           <h2>Scores with 95% confidence intervals</h2>
@@ -158,7 +159,6 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
           </div>
         </section>
       ) : null}
-      <Pager page={page} hasNext={!!jobs.data?.nextPageToken} onPrev={() => setPageTokens((t) => t.slice(0, -1))} onNext={() => setPageTokens((t) => [...t, jobs.data!.nextPageToken])} />
     </div>
   );
 }

@@ -65,7 +65,9 @@ function Page({ api, path }: { api: Api; path: string }) {
   const [section, id, sub] = parts;
   switch (section) {
     case undefined:
+    case 'login':
     case 'jobs':
+      if (section === 'login') return <JobList api={api} />;
       if (!id) return <JobList api={api} />;
       if (id === 'new') return <JobCreate api={api} />;
       return <JobDetail key={id} api={api} id={id} />;
