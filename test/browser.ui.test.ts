@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonlFile, multipartBody, startTestServer, type TestServer } from './support/server.js';
+import { jsonlFile, multipartBody, startTestServer, waitFor, type TestServer } from './support/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -17,6 +17,8 @@ const EVALUATE = [
   '    answer = messages[-1]["content"].strip()',
   '    if answer == "slow":',
   '        time.sleep(0.2)',
+  '    if answer == "boom":',
+  '        raise ValueError("cannot score boom")',
   '    ok = float(answer == ground_truth)',
   '    reason = "exact match" if ok else "expected %s, got %s" % (ground_truth, answer)',
   '    return {"score": ok, "reason": reason, "metrics": {"exact": {"score": ok, "reason": reason, "is_score_valid": True}}}',
@@ -225,6 +227,43 @@ describe('the web UI in a real browser', () => {
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(200);
   }, 150_000);
+
+  it('pages results and dataset rows on the server, and filters errored rows', async () => {
+    const a = `/v1/accounts/${t.accountId}`;
+    const manyRows = Array.from({ length: 120 }, (_, i) => ({
+      messages: [{ role: 'user', content: `say ${i}` }, { role: 'assistant', content: i === 77 ? 'boom' : String(i % 4 === 0 ? -1 : i) }],
+      ground_truth: String(i),
+    }));
+    await t.call('POST', `${a}/datasets`, { body: { dataset: {}, datasetId: 'many' } });
+    expect((await t.call('POST', `${a}/datasets/many:upload`, { body: multipartBody(jsonlFile(manyRows)) })).status).toBe(200);
+    await t.call('POST', `${a}/evaluationJobs`, {
+      body: { evaluationJobId: 'many', evaluationJob: { evaluator: 'accounts/acme/evaluators/exact', inputDataset: 'accounts/acme/datasets/many', outputDataset: 'accounts/acme/datasets/many-out' } },
+    });
+    await waitFor(t, `${a}/evaluationJobs/many`, (j) => j['state'] === 'JOB_STATE_COMPLETED', 60_000);
+
+    await page.goto(`${t.url}/jobs/many`);
+    await page.getByTestId('metrics').waitFor();
+    const pageLabel = page.getByTestId('results').locator('xpath=following-sibling::div[1]').getByTestId('page-label');
+    await expect.poll(() => pageLabel.textContent()).toBe('Page 1 of 3');
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    await expect.poll(() => page.getByTestId('result-row').first().locator('td').first().textContent()).toBe('50');
+    await page.locator('select[name=sort]').selectOption('score desc');
+    await expect.poll(() => pageLabel.textContent()).toBe('Page 1 of 3');
+    expect(await page.getByTestId('result-row').first().locator('td').nth(1).textContent()).toBe('1');
+    await page.locator('select[name=filter]').selectOption('errored');
+    await expect.poll(() => page.getByTestId('result-row').count()).toBe(1);
+    await page.getByTestId('result-row').first().click();
+    expect(await page.getByTestId('result-error').textContent()).toContain('cannot score boom');
+    await screenshot('errored-row');
+
+    await page.goto(`${t.url}/datasets/many`);
+    await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(50);
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    await expect.poll(() => page.getByTestId('dataset-row').first().textContent()).toContain('#50');
+    expect(await page.getByTestId('page-label').textContent()).toBe('Rows 51–100 of 120');
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(20);
+  }, 120_000);
 
   it('ranks the job on its leaderboard with a confidence-interval bar', async () => {
     await nav('Leaderboards');

@@ -4,6 +4,7 @@ import { Histogram } from './charts.js';
 import { Conversation, ErrorBox, Json, Link, Pager, ProgressBar, StateBadge, fmtDuration, fmtInt, fmtNum, fmtPct, fmtTime, navigate, useLoad } from './ui.js';
 
 const isRunning = (job: Job) => !TERMINAL_JOB_STATES.has(job.state);
+const fmtMs = (ms: number) => (ms < 10 ? ms.toFixed(2) : fmtInt(Math.round(ms)));
 
 export function ScoreWithCi({ metrics }: { metrics: Record<string, number> | undefined }) {
   if (!metrics || metrics['score'] === undefined) return <span className="muted">—</span>;
@@ -255,7 +256,7 @@ function ResultView({ result, onClose }: { result: Result; onClose: () => void }
           {ground_truth === undefined ? '—' : typeof ground_truth === 'string' ? ground_truth : JSON.stringify(ground_truth)}
         </dd>
         <dt>Time</dt>
-        <dd>{fmtInt(result.ms)} ms</dd>
+        <dd>{fmtMs(result.ms)} ms</dd>
         {evaluation.error ? (
           <>
             <dt>Error</dt>
@@ -326,7 +327,7 @@ function Results({ api, id, version }: { api: Api; id: string; version: string }
     <section>
       <div className="page-head">
         <h2>Results</h2>
-        <span className="muted">{results.data ? `${fmtInt(results.data.totalSize)} rows` : ''}</span>
+        <span className="muted">{results.data ? `${fmtInt(results.data.totalSize)} ${results.data.totalSize === 1 ? 'row' : 'rows'}` : ''}</span>
         <span className="spacer" />
         <label className="inline">
           Sort
@@ -381,7 +382,7 @@ function Results({ api, id, version }: { api: Api; id: string; version: string }
                 <td className="num">{fmtNum(r.score)}</td>
                 <td>{r.isScoreValid ? '✓' : <span className="bad-text">✗</span>}</td>
                 <td>{r.errorKind ? <span className="badge bad">{r.errorKind}</span> : ''}</td>
-                <td className="num">{fmtInt(r.ms)}</td>
+                <td className="num">{fmtMs(r.ms)}</td>
                 <td className="ellipsis">{lastContent(r.row).slice(0, 160)}</td>
                 <td className="ellipsis muted">{(evaluation.reason ?? '').slice(0, 160)}</td>
               </tr>
