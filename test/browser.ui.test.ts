@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import Fastify from 'fastify';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerWebUi } from '../src/http/web.js';
 import { jsonlFile, multipartBody, startTestServer, waitFor, type TestServer } from './support/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -109,6 +111,17 @@ describe('the web UI in a real browser', () => {
     }
   });
 
+  it('answers how to build the UI when web/dist is missing', async () => {
+    const app = Fastify();
+    registerWebUi(app, { distDir: join(tmpdir(), 'tally-no-such-dist') });
+    const response = await app.inject({ url: '/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/html');
+    expect(response.body).toContain('npm run build:web');
+    expect((await app.inject({ url: '/jobs/x' })).body).toContain('npm run build:web');
+    await app.close();
+  });
+
   it('signs in with an API key', async () => {
     await page.goto(`${t.url}/`);
     await page.locator('input[name=apiKey]').fill('not-a-key');
@@ -131,8 +144,19 @@ describe('the web UI in a real browser', () => {
     await nav('Datasets');
     await page.locator('input[name=datasetId]').fill('qa');
     await page.locator('input[name=file]').setInputFiles(file);
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"messages": []}\nnot json\n');
+    await page.locator('input[name=file]').setInputFiles(bad);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('line 2');
+    await screenshot('dataset-refused');
+    // The retry reuses the dataset the refused file left UPLOADING (its create answers 409).
+    await page.locator('input[name=file]').setInputFiles(file);
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.waitForURL('**/datasets/qa');
+    expect(failedRequests).toEqual(['400 /v1/accounts/acme/datasets/qa:upload', '409 /v1/accounts/acme/datasets']);
+    failedRequests.length = 0;
+    consoleErrors.length = 0;
     await page.getByTestId('example-count').filter({ hasText: '6' }).waitFor();
     await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(6);
     await page.getByTestId('dataset-row').nth(1).locator('button').click();

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { JsonlReader, idOf, type Api, type Dataset } from './api.js';
+import { ApiError, JsonlReader, idOf, type Api, type Dataset } from './api.js';
 import { Conversation, ErrorBox, Json, Link, Pager, StateBadge, fmtInt, fmtTime, navigate, useLoad } from './ui.js';
 
 const PAGE_ROWS = 50;
@@ -16,7 +16,13 @@ function UploadForm({ api, onDone }: { api: Api; onDone: (id: string) => void })
     setBusy(true);
     setError(undefined);
     try {
-      await api.post('datasets', { datasetId, dataset: { displayName: datasetId } });
+      try {
+        await api.post('datasets', { datasetId, dataset: { displayName: datasetId } });
+      } catch (e: unknown) {
+        // A dataset left UPLOADING by a refused file takes a new file; a READY one is not overwritten.
+        const existing = e instanceof ApiError && e.status === 409 ? await api.get<Dataset>(`datasets/${encodeURIComponent(datasetId)}`) : null;
+        if (existing?.state !== 'UPLOADING') throw e;
+      }
       const form = new FormData();
       form.append('file', file, file.name);
       await api.request('POST', `datasets/${encodeURIComponent(datasetId)}:upload`, form);
