@@ -1,7 +1,9 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { invalidArgument, notFound } from '../domain/errors.js';
+import { ApiError, invalidArgument, notFound } from '../domain/errors.js';
+import type { Principal } from '../domain/types.js';
 import type { Services } from '../services/index.js';
+import type { RateLimiter } from '../services/rate-limit.js';
 import { toErrorEnvelope } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import type { AnyRouteSpec } from './route.js';
@@ -23,6 +25,8 @@ export interface HttpOptions {
   /** Largest uploaded file, in bytes. @default 1 GiB */
   maxUploadBytes?: number;
   version?: string;
+  /** Counts every request made with an API key (signed URLs carry no key and are not counted). */
+  rateLimiter?: RateLimiter;
   /** Receives one line per failed request with an unexpected (500) error. */
   onInternalError?: (error: unknown, request: FastifyRequest) => void;
 }
@@ -69,7 +73,17 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   app.get('/healthz', () => ({ ok: true }));
   const baseUrlOf = (request: FastifyRequest): string =>
     options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
-  registerRoutes(app, routes, services.accounts, baseUrlOf);
+  registerRoutes(app, routes, services.accounts, baseUrlOf, { onAuthenticated: rateLimitHook(options.rateLimiter) });
   registerWebUi(app, { distDir: WEB_DIST_DIR });
   return app;
+}
+
+function rateLimitHook(limiter: RateLimiter | undefined): ((principal: Principal) => void) | undefined {
+  if (!limiter) return undefined;
+  return (principal) => {
+    const verdict = limiter.take(`${principal.accountId}/${principal.keyId}`);
+    if (verdict.allowed) return;
+    const { retryAfterSeconds } = verdict;
+    throw new ApiError({ code: 'RESOURCE_EXHAUSTED', message: `rate limit of this API key exceeded; retry after ${retryAfterSeconds}s`, retryAfterSeconds });
+  };
 }

@@ -31,7 +31,18 @@ export function parseRoutePath(path: string): ParsedPath {
   return { fastifyPath, itemVerb: itemVerbMatch?.[1], lastParam: params[params.length - 1] };
 }
 
-export function registerRoutes(app: FastifyInstance, specs: AnyRouteSpec[], accounts: AccountService, baseUrlOf: (r: FastifyRequest) => string): void {
+export interface RouterHooks {
+  /** Runs once a request's key is known, before authorization (e.g. to rate-limit per key). */
+  onAuthenticated?: ((principal: Principal) => void) | undefined;
+}
+
+export function registerRoutes(
+  app: FastifyInstance,
+  specs: AnyRouteSpec[],
+  accounts: AccountService,
+  baseUrlOf: (r: FastifyRequest) => string,
+  hooks: RouterHooks = {},
+): void {
   const groups = new Map<string, { lastParam: string | undefined; byVerb: Map<string, AnyRouteSpec> }>();
   for (const spec of specs) {
     const parsed = parseRoutePath(spec.path);
@@ -45,7 +56,7 @@ export function registerRoutes(app: FastifyInstance, specs: AnyRouteSpec[], acco
     app.route({
       method,
       url,
-      handler: (request, reply) => dispatch({ request, reply, group, accounts, baseUrlOf }),
+      handler: (request, reply) => dispatch({ request, reply, group, accounts, baseUrlOf, hooks }),
     });
   }
 }
@@ -56,12 +67,14 @@ async function dispatch({
   group,
   accounts,
   baseUrlOf,
+  hooks,
 }: {
   request: FastifyRequest;
   reply: FastifyReply;
   group: { lastParam: string | undefined; byVerb: Map<string, AnyRouteSpec> };
   accounts: AccountService;
   baseUrlOf: (r: FastifyRequest) => string;
+  hooks: RouterHooks;
 }): Promise<unknown> {
   const params = { ...(request.params as Record<string, string>) };
   let verb = '';
@@ -75,7 +88,7 @@ async function dispatch({
   }
   const spec = group.byVerb.get(verb);
   if (!spec) throw notFound(verb ? `unknown method ":${verb}" for ${request.method} ${request.url.split('?')[0]}` : `no route for ${request.method} ${request.url.split('?')[0]}`);
-  const principal = await authenticate(spec, request, params, accounts);
+  const principal = await authenticate(spec, request, params, accounts, hooks);
   const body = spec.body ? parseInput(spec.body, request.body ?? {}, '') : (undefined as never);
   const query = spec.query ? parseInput(spec.query, request.query ?? {}, '') : (undefined as never);
   const result = await spec.handler({ params, body, query, principal, baseUrl: baseUrlOf(request), request, reply });
@@ -87,9 +100,11 @@ async function authenticate(
   request: FastifyRequest,
   params: Record<string, string>,
   accounts: AccountService,
+  hooks: RouterHooks,
 ): Promise<Principal | undefined> {
   if (spec.auth === 'none') return undefined;
   const principal = await accounts.authenticate(request.headers.authorization);
+  hooks.onAuthenticated?.(principal);
   if (spec.auth === 'account' || spec.auth === 'account-admin') {
     accounts.authorize(principal, params['accountId'] ?? '', { admin: spec.auth === 'account-admin' });
   }

@@ -1,21 +1,16 @@
 import { z } from 'zod';
-import { invalidArgument } from '../../domain/errors.js';
 import { applyReadMask } from '../../domain/listing.js';
 import type { DatasetService } from '../../services/datasets.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
-import { getQuery, int64, listQuery } from '../validation.js';
+import { applyUpdateMask, patchQuery, uploadEndpointBody } from '../update-mask.js';
+import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
-import { createDatasetBody, datasetSchema, toDatasetInput, toWireDataset, type DatasetBody } from '../wire/datasets.js';
+import { createDatasetBody, datasetSchema, toDatasetInput, toWireDataset } from '../wire/datasets.js';
 import { multipartFile } from './uploads.js';
 
 const BASE = '/v1/accounts/{accountId}/datasets';
 const ITEM = `${BASE}/{datasetId}`;
 
-const patchQuery = z.strictObject({ updateMask: z.string().max(1024).optional() });
-const uploadEndpointBody = z.strictObject({
-  filenameToSize: z.record(z.string(), z.union([int64, z.number()]), { error: 'filenameToSize is required' }),
-  readMask: z.string().optional(),
-});
 const downloadQuery = z.strictObject({
   downloadLineage: z.enum(['true', 'false']).optional(),
   readMask: z.string().optional(),
@@ -45,7 +40,7 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
       method: 'PATCH', path: ITEM, operationId: 'UpdateDataset', summary: 'Update a dataset', auth: 'account',
       body: datasetSchema, query: patchQuery,
       handler: async ({ params, body, query }) =>
-        toWireDataset(await datasets.update(params['accountId']!, params['datasetId']!, toDatasetInput(masked(body, query.updateMask)))),
+        toWireDataset(await datasets.update(params['accountId']!, params['datasetId']!, toDatasetInput(applyUpdateMask(body, query.updateMask, PATCHABLE)))),
     }),
     defineRoute({
       method: 'DELETE', path: ITEM, operationId: 'DeleteDataset', summary: 'Delete a dataset and its rows', auth: 'account',
@@ -88,16 +83,4 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
   ];
 }
 
-const PATCHABLE = new Set(Object.keys(datasetSchema.shape));
-
-/** AIP-134: with an updateMask only the named fields change; without one, every field sent. */
-function masked(body: DatasetBody, updateMask: string | undefined): DatasetBody {
-  if (!updateMask || updateMask === '*') return body;
-  const out: Record<string, unknown> = {};
-  for (const path of updateMask.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const top = path.split('.')[0]!;
-    if (!PATCHABLE.has(top)) throw invalidArgument(`updateMask: unknown field "${path}"`);
-    out[top] = (body as Record<string, unknown>)[top];
-  }
-  return out as DatasetBody;
-}
+const PATCHABLE: ReadonlySet<string> = new Set(Object.keys(datasetSchema.shape));

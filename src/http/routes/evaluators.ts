@@ -1,23 +1,19 @@
 import { z } from 'zod';
-import { invalidArgument } from '../../domain/errors.js';
 import { applyReadMask } from '../../domain/listing.js';
 import type { EvaluatorService } from '../../services/evaluators.js';
 import type { PreviewService } from '../../services/preview.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
-import { getQuery, int64, listQuery } from '../validation.js';
+import { applyUpdateMask, patchQuery, uploadEndpointBody } from '../update-mask.js';
+import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
-import { createEvaluatorBody, evaluatorSchema, toEvaluatorInput, toWireEvaluator, type EvaluatorBody } from '../wire/evaluators.js';
+import { createEvaluatorBody, evaluatorSchema, toEvaluatorInput, toWireEvaluator } from '../wire/evaluators.js';
 
 const BASE = '/v1/accounts/{accountId}/evaluators';
 const ITEM = `${BASE}/{evaluatorId}`;
 
-const patchQuery = z.strictObject({
-  updateMask: z.string().max(1024).optional(),
+
+const evaluatorPatchQuery = patchQuery.extend({
   prepareCodeUpload: z.enum(['true', 'false'], { error: 'prepareCodeUpload must be true or false' }).optional(),
-});
-const uploadEndpointBody = z.strictObject({
-  filenameToSize: z.record(z.string(), z.union([int64, z.number()]), { error: 'filenameToSize is required' }),
-  readMask: z.string().optional(),
 });
 
 const previewBody = {
@@ -61,9 +57,9 @@ export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewS
     defineRoute({
       method: 'PATCH', path: ITEM, operationId: 'UpdateEvaluator',
       summary: 'Update an evaluator; changing requirements, entryPoint or code rebuilds it', auth: 'account',
-      body: evaluatorSchema, query: patchQuery,
+      body: evaluatorSchema, query: evaluatorPatchQuery,
       handler: async ({ params, body, query }) =>
-        toWireEvaluator(await evaluators.update(params['accountId']!, params['evaluatorId']!, toEvaluatorInput(masked(body, query.updateMask)), {
+        toWireEvaluator(await evaluators.update(params['accountId']!, params['evaluatorId']!, toEvaluatorInput(applyUpdateMask(body, query.updateMask, PATCHABLE)), {
           prepareCodeUpload: query.prepareCodeUpload === 'true',
         })),
     }),
@@ -106,16 +102,4 @@ export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewS
   ];
 }
 
-const PATCHABLE = new Set(Object.keys(evaluatorSchema.shape));
-
-/** AIP-134: with an updateMask only the named fields change; without one, every field sent. */
-function masked(body: EvaluatorBody, updateMask: string | undefined): EvaluatorBody {
-  if (!updateMask || updateMask === '*') return body;
-  const out: Record<string, unknown> = {};
-  for (const path of updateMask.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const top = path.split('.')[0]!;
-    if (!PATCHABLE.has(top)) throw invalidArgument(`updateMask: unknown field "${path}"`);
-    out[top] = (body as Record<string, unknown>)[top];
-  }
-  return out as EvaluatorBody;
-}
+const PATCHABLE: ReadonlySet<string> = new Set(Object.keys(evaluatorSchema.shape));
