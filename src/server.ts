@@ -6,6 +6,7 @@ import { createPreviewRunner } from './runner/preview.js';
 import { createWorker, type Worker } from './runner/worker.js';
 import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
+import { createRateLimiter } from './services/rate-limit.js';
 import { createSecretCipher, loadSecretKey, type SecretCipher } from './services/secret-cipher.js';
 import { createSecretEnv } from './services/secrets.js';
 import { openStore, type Store } from './store/index.js';
@@ -44,6 +45,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   const app = await buildHttpApp(services, {
     publicBaseUrl: config.publicBaseUrl,
     maxUploadBytes: config.maxUploadBytes,
+    rateLimiter: createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }),
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
   await app.listen({ host: config.host, port: config.port });

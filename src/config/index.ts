@@ -67,6 +67,13 @@ export const configSchema = z.strictObject({
     .string()
     .refine((v) => Buffer.from(v.trim(), 'base64').length === 32, 'expected 32 bytes in base64 (e.g. from "openssl rand -base64 32")')
     .optional(),
+  /**
+   * Sustained requests a minute per API key, counted in each server process's memory (N servers
+   * allow N times this); signed URLs are not counted. 0 = no limit. @default 6000
+   */
+  rateLimitPerMinute: z.coerce.number().int().min(0).default(6000),
+  /** Requests a key may make at once before the per-minute rate applies. @default 200 */
+  rateLimitBurst: z.coerce.number().int().min(1).default(200),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -91,6 +98,8 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_ACCOUNT_CONCURRENCY: 'accountConcurrency',
   TALLY_GIT_BASE_URL: 'gitBaseUrl',
   TALLY_SECRET_KEY: 'secretKey',
+  TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
 };
 
 export function loadConfig({
