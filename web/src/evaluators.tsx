@@ -30,7 +30,7 @@ export function EvaluatorList({ api }: { api: Api }) {
             <tr key={e.name}>
               <td>
                 <Link to={`/evaluators/${idOf(e.name)}`}>{e.displayName || idOf(e.name)}</Link>
-                {e.displayName ? <div className="muted small">{idOf(e.name)}</div> : null}
+                {e.displayName && e.displayName !== idOf(e.name) ? <div className="muted small">{idOf(e.name)}</div> : null}
               </td>
               <td>
                 <StateBadge state={e.state} />

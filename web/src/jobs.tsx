@@ -59,7 +59,7 @@ export function JobList({ api }: { api: Api }) {
             <tr key={j.name} data-testid="job-row">
               <td>
                 <Link to={`/jobs/${idOf(j.name)}`}>{j.displayName || idOf(j.name)}</Link>
-                {j.displayName ? <div className="muted small">{idOf(j.name)}</div> : null}
+                {j.displayName && j.displayName !== idOf(j.name) ? <div className="muted small">{idOf(j.name)}</div> : null}
               </td>
               <td>
                 <StateBadge state={j.state} />
