@@ -3,31 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from './support/databases.js';
-import { startTally, type TallyProcess } from './support/processes.js';
+import { apiClient, startTally, until, type TallyProcess } from './support/processes.js';
 
 const KEY = 'tly_crash_test_key_0123456789';
 const ROWS = 100_000;
 const EVALUATE = 'def evaluate(messages, ground_truth=None, **kw):\n    return float(messages[-1]["content"] == ground_truth)\n';
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } };
-  if (body !== undefined) init.body = typeof body === 'string' || body instanceof FormData ? (body as BodyInit) : JSON.stringify(body);
-  if (body instanceof FormData) init.headers = { authorization: `Bearer ${KEY}` };
-  const response = await fetch(`${base}${path}`, init);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text.startsWith('{') ? (JSON.parse(text) as Record<string, any>) : { text };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A 100,000-row job survives `kill -9` of its server: exactly-once output, same metrics. */
 describe('crash and resume', () => {
@@ -46,20 +27,21 @@ describe('crash and resume', () => {
     let server = await serve();
     processes.push(server);
     let base = server.banner;
+    const call = apiClient(() => base, KEY);
     const a = '/v1/accounts/acme';
 
-    await call(base, 'POST', `${a}/evaluatorsV2`, { evaluatorId: 'exact', evaluator: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EVALUATE } } }] } });
-    await until('evaluator ACTIVE', async () => ((await call(base, 'GET', `${a}/evaluators/exact`))['state'] === 'ACTIVE' ? true : undefined));
+    await call('POST', `${a}/evaluatorsV2`, { evaluatorId: 'exact', evaluator: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EVALUATE } } }] } });
+    await until('evaluator ACTIVE', async () => ((await call('GET', `${a}/evaluators/exact`))['state'] === 'ACTIVE' ? true : undefined));
     const lines = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: String(i % 7) }], ground_truth: String(i % 5) }));
-    await call(base, 'POST', `${a}/datasets`, { dataset: {}, datasetId: 'big' });
+    await call('POST', `${a}/datasets`, { dataset: {}, datasetId: 'big' });
     const form = new FormData();
     form.append('file', new Blob([lines.join('\n') + '\n']), 'big.jsonl');
-    await call(base, 'POST', `${a}/datasets/big:upload`, form);
+    await call('POST', `${a}/datasets/big:upload`, form);
     const job = (id: string) => ({ evaluationJobId: id, evaluationJob: { evaluator: `accounts/acme/evaluators/exact`, inputDataset: 'accounts/acme/datasets/big', outputDataset: `accounts/acme/datasets/${id}-out`, settings: { chunkRows: 1000 } } });
 
-    await call(base, 'POST', `${a}/evaluationJobs`, job('crashy'));
+    await call('POST', `${a}/evaluationJobs`, job('crashy'));
     const doneBeforeKill = await until('the job to be part-way', async () => {
-      const progress = (await call(base, 'GET', `${a}/evaluationJobs/crashy`))['progress'] as { rowsDone: number };
+      const progress = (await call('GET', `${a}/evaluationJobs/crashy`))['progress'] as { rowsDone: number };
       return progress.rowsDone >= 5_000 ? progress.rowsDone : undefined;
     });
     await server.kill('SIGKILL');
@@ -69,12 +51,12 @@ describe('crash and resume', () => {
     processes.push(server);
     base = server.banner;
     const crashy = await until('the job to finish', async () => {
-      const got = await call(base, 'GET', `${a}/evaluationJobs/crashy`);
+      const got = await call('GET', `${a}/evaluationJobs/crashy`);
       return ['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED'].includes(got['state']) ? got : undefined;
     });
     expect(crashy['state']).toBe('JOB_STATE_COMPLETED');
 
-    const endpoint = await call(base, 'GET', `${a}/datasets/crashy-out:getDownloadEndpoint`);
+    const endpoint = await call('GET', `${a}/datasets/crashy-out:getDownloadEndpoint`);
     const text = await (await fetch(Object.values(endpoint['filenameToSignedUrls'] as Record<string, string>)[0]!)).text();
     const output = text.trim().split('\n').map((l) => JSON.parse(l) as { ground_truth: string; messages: { content: string }[]; evals: { score: number } });
     expect(output).toHaveLength(ROWS);
@@ -83,9 +65,9 @@ describe('crash and resume', () => {
       expect(r.evals.score).toBe(i % 7 === i % 5 ? 1 : 0);
     });
 
-    await call(base, 'POST', `${a}/evaluationJobs`, job('calm'));
+    await call('POST', `${a}/evaluationJobs`, job('calm'));
     const calm = await until('the uninterrupted job', async () => {
-      const got = await call(base, 'GET', `${a}/evaluationJobs/calm`);
+      const got = await call('GET', `${a}/evaluationJobs/calm`);
       return got['state'] === 'JOB_STATE_COMPLETED' ? got : undefined;
     });
     expect(crashy['metrics']).toEqual({ ...calm['metrics'] });

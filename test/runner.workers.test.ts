@@ -4,34 +4,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from './support/databases.js';
-import { startTally, type TallyProcess } from './support/processes.js';
+import { apiClient, startTally, until, type TallyProcess } from './support/processes.js';
 
 const KEY = 'tly_workers_test_key_012345678';
 const ROWS = 6_000;
 // ~2 ms a row: the job lasts long enough for both workers to take chunks and for one to die mid-chunk.
 const EVALUATE = 'import time\ndef evaluate(messages, ground_truth=None, **kw):\n    time.sleep(0.002)\n    return float(messages[-1]["content"] == ground_truth)\n';
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const isForm = body instanceof FormData;
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: isForm ? { authorization: `Bearer ${KEY}` } : { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, any>;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Several `tally worker` processes on one PostgreSQL share a job; a killed one loses nothing. */
 describe('workers on PostgreSQL', () => {
@@ -50,27 +29,28 @@ describe('workers on PostgreSQL', () => {
     const server = await startTally(['serve'], { ...common, TALLY_DATA_DIR: dataDir, TALLY_PORT: '0', TALLY_IN_PROCESS_WORKER: 'false' }, /listening on (\S+)/);
     processes.push(server);
     const base = server.banner;
+    const call = apiClient(() => base, KEY);
     const a = '/v1/accounts/acme';
-    await call(base, 'POST', `${a}/evaluatorsV2`, { evaluatorId: 'slow', evaluator: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EVALUATE } } }] } });
-    await until('evaluator ACTIVE', async () => ((await call(base, 'GET', `${a}/evaluators/slow`))['state'] === 'ACTIVE' ? true : undefined));
+    await call('POST', `${a}/evaluatorsV2`, { evaluatorId: 'slow', evaluator: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EVALUATE } } }] } });
+    await until('evaluator ACTIVE', async () => ((await call('GET', `${a}/evaluators/slow`))['state'] === 'ACTIVE' ? true : undefined));
     const lines = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ messages: [{ role: 'assistant', content: String(i % 4) }], ground_truth: String(i % 2) }));
-    await call(base, 'POST', `${a}/datasets`, { dataset: {}, datasetId: 'rows' });
+    await call('POST', `${a}/datasets`, { dataset: {}, datasetId: 'rows' });
     const form = new FormData();
     form.append('file', new Blob([lines.join('\n') + '\n']), 'rows.jsonl');
-    await call(base, 'POST', `${a}/datasets/rows:upload`, form);
+    await call('POST', `${a}/datasets/rows:upload`, form);
 
     const worker = (name: string) => startTally(['worker'], { ...common, TALLY_DATA_DIR: mkdtempSync(join(tmpdir(), `tally-${name}-`)) }, /tally worker (\S+) started/);
     const [first, second] = await Promise.all([worker('w1'), worker('w2')]);
     processes.push(first, second);
-    await call(base, 'POST', `${a}/evaluationJobs`, {
+    await call('POST', `${a}/evaluationJobs`, {
       evaluationJobId: 'shared',
       evaluationJob: { evaluator: 'accounts/acme/evaluators/slow', inputDataset: 'accounts/acme/datasets/rows', outputDataset: 'accounts/acme/datasets/shared-out', settings: { chunkRows: 200 } },
     });
-    await until('a third of the rows', async () => ((await call(base, 'GET', `${a}/evaluationJobs/shared`))['progress'].rowsDone >= ROWS / 3 ? true : undefined));
+    await until('a third of the rows', async () => ((await call('GET', `${a}/evaluationJobs/shared`))['progress'].rowsDone >= ROWS / 3 ? true : undefined));
     await first.kill('SIGKILL');
 
     const job = await until('the job to finish', async () => {
-      const got = await call(base, 'GET', `${a}/evaluationJobs/shared`);
+      const got = await call('GET', `${a}/evaluationJobs/shared`);
       return got['state'] === 'JOB_STATE_COMPLETED' || got['state'] === 'JOB_STATE_FAILED' ? got : undefined;
     });
     expect(job['state']).toBe('JOB_STATE_COMPLETED');

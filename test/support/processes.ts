@@ -40,3 +40,29 @@ export async function startTally(args: string[], env: Record<string, string>, re
     },
   };
 }
+
+/** A minimal client of a Tally started as a process: JSON in and out, multipart for FormData. */
+export function apiClient(base: () => string, key: string) {
+  return async (method: string, path: string, body?: unknown): Promise<Record<string, any>> => {
+    const isForm = body instanceof FormData;
+    const response = await fetch(`${base()}${path}`, {
+      method,
+      headers: isForm ? { authorization: `Bearer ${key}` } : { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as Record<string, any>;
+  };
+}
+
+/** Polls `probe` until it answers something other than undefined. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
