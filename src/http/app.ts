@@ -38,8 +38,16 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 1, fields: 16 }, throwFileSizeLimit: true });
 
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
-    if (typeof text !== 'string' || text.trim() === '') return done(null, undefined);
+  // Decoded strictly: a lenient decode would store U+FFFD in place of the client's bytes.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(raw as Buffer);
+    } catch {
+      return done(invalidArgument('body: not valid UTF-8'), undefined);
+    }
+    if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch (error: unknown) {
