@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { notFound } from '../domain/errors.js';
+import { invalidArgument, notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { AccountService } from '../services/accounts.js';
 import type { AnyRouteSpec } from './route.js';
@@ -89,10 +89,17 @@ async function dispatch({
   const spec = group.byVerb.get(verb);
   if (!spec) throw notFound(verb ? `unknown method ":${verb}" for ${request.method} ${request.url.split('?')[0]}` : `no route for ${request.method} ${request.url.split('?')[0]}`);
   const principal = await authenticate(spec, request, params, accounts, hooks);
-  const body = spec.body ? parseInput(spec.body, request.body ?? {}, '') : (undefined as never);
+  const body = spec.body ? parseInput(spec.body, jsonBodyOf(request), '') : (undefined as never);
   const query = spec.query ? parseInput(spec.query, request.query ?? {}, '') : (undefined as never);
   const result = await spec.handler({ params, body, query, principal, baseUrl: baseUrlOf(request), request, reply });
   return reply.sent ? reply : result;
+}
+
+/** A JSON route's body; absent reads as `{}`. */
+function jsonBodyOf(request: FastifyRequest): unknown {
+  // A form sent to a JSON route reaches here without a body, which would read as "all defaults".
+  if (request.isMultipart()) throw invalidArgument('body: expected application/json, got multipart/form-data');
+  return request.body ?? {};
 }
 
 async function authenticate(
