@@ -101,7 +101,8 @@ function keysOf(row: Record<string, unknown>, keyColumns: KeyColumn[]): unknown[
 
 function matching(eb: AnyBuilder, scope: Record<string, ScopeValue>, filter: FilterExpr | undefined) {
   const conditions: Expression<SqlBool>[] = Object.entries(scope).map(([column, value]) =>
-    Array.isArray(value) ? eb(column, 'in', value) : eb(column, '=', value),
+    // `IN ()` is not valid SQL; an empty set matches no row.
+    Array.isArray(value) ? (value.length > 0 ? eb(column, 'in', value) : sql<SqlBool>`1 = 0`) : eb(column, '=', value),
   );
   if (filter !== undefined) conditions.push(compileFilter(eb, filter));
   return eb.and(conditions);

@@ -54,7 +54,6 @@ export function createLeaderboardRepo(db: Kysely<Database>): LeaderboardRepo {
     async listJobs(accountId, id, request) {
       // A board holds jobs attached by hand, so its job ids are few enough to scope the page.
       const links = await db.selectFrom('leaderboard_jobs').select('job_id').where('account_id', '=', accountId).where('leaderboard_id', '=', id).execute();
-      if (links.length === 0) return { items: [], nextPageToken: '', totalSize: 0 };
       const page = await listPage<Database['evaluation_jobs']>(db, {
         table: 'evaluation_jobs',
         scope: { account_id: accountId, id: links.map((l) => l.job_id) },
