@@ -183,7 +183,7 @@ describe.each(STORE_KINDS)('evaluators over HTTP on %s', (kind) => {
       accountId: t.accountId, id: 'orphan', flavour: 'v2', displayName: 'orphan', description: '', createdBy: 'admin',
       createTime: now, updateTime: now, state: 'BUILDING', status: { code: 'OK', message: 'build queued' },
       spec: { criteria: [{ name: 'exact', codeSnippets: { fileContents: { 'main.py': EXACT_MATCH } } }], requirements: '', entryPoint: '', commitHash: '', defaultDataset: '' },
-      sourceBlobId: null, sourceFilename: '', buildGeneration: 1, buildRequestTime: now, buildLogBlobId: null, buildDir: '', envHash: '',
+      sourceBlobId: null, sourceFilename: '', buildGeneration: 1, buildRequestTime: now, buildLogBlobId: null, buildDir: '', envHash: '', mode: '',
     });
     expect(await t.server.services.builds.resumePending()).toBeGreaterThanOrEqual(1);
     expect(await waitFor(t, `${base()}/orphan`, settled)).toMatchObject({ state: 'ACTIVE' });

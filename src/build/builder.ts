@@ -55,9 +55,10 @@ export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilde
         const env = await options.environments.ensure({ requirements, extras, log });
         log(`environment ${env.hash.slice(0, 12)} ready`);
         const box: EvaluatorBox = { buildDir, envDir: env.envDir, manifest };
-        await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, options, log);
+        const mode = await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, options, log);
+        if (box.manifest.contract === 'entry_point') box.manifest.mode = mode;
         await writeFile(join(buildDir, 'manifest.json'), JSON.stringify({ ...box, envHash: env.hash }, null, 2), { mode: 0o644 });
-        return { buildDir, envHash: env.hash };
+        return { buildDir, envHash: env.hash, mode };
       } catch (error: unknown) {
         await rm(buildDir, { recursive: true, force: true });
         throw error;
@@ -154,8 +155,11 @@ function describeEntry(manifest: HarnessManifest): string {
   }
 }
 
-/** Imports the entry point as a job would run it: with the account's secrets in `runtime.env`. */
-async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions, log: (line: string) => void): Promise<void> {
+/**
+ * Imports the entry point as a job would run it (with the account's secrets in `runtime.env`);
+ * answers the mode the code declares, i.e. how it takes rows.
+ */
+async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions, log: (line: string) => void): Promise<'pointwise' | 'groupwise' | 'all'> {
   log('importing the entry point in the sandbox');
   try {
     const process = await startSandboxProcess({
@@ -165,8 +169,9 @@ async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: Buil
       loadTimeoutMs: options.importTimeoutMs ?? 120_000,
       onOutput: (stream, text) => log(`[${stream}] ${text.trimEnd()}`),
     });
-    log(`import ok (python ${process.python})`);
+    log(`import ok (python ${process.python}, ${process.mode})`);
     await process.close();
+    return process.mode;
   } catch (error: unknown) {
     if (isSandboxLoadError(error)) throw failedPrecondition(error.message);
     throw error;

@@ -77,7 +77,12 @@ export interface EvaluatorRecord {
   /** Where the finished build lives (source and manifest), and its environment's hash. */
   buildDir: string;
   envHash: string;
+  /** How the built code takes rows: one at a time, a group at a time, or all at once. */
+  mode: EvaluatorMode;
 }
+
+/** '' before the first successful build. */
+export type EvaluatorMode = '' | 'pointwise' | 'groupwise' | 'all';
 
 /** True when the spec carries its code inline, so a build can start without an upload. */
 export function hasInlineCode(spec: EvaluatorSpec): boolean {

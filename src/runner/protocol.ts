@@ -61,7 +61,8 @@ export type RowResultFrame =
   | { ok: false; error: RowError; ms: number };
 
 export type ChildMessage =
-  | { t: 'ready'; contract: string; python: string }
+  /** `mode`: how the loaded code takes rows (an entry point's @evaluation_test mode). */
+  | { t: 'ready'; contract: string; python: string; mode?: 'pointwise' | 'groupwise' | 'all' }
   | { t: 'load_error'; message: string }
   | { t: 'results'; id: number; from: number; results: RowResultFrame[] }
   | { t: 'done'; id: number };
@@ -92,6 +93,7 @@ function isResult(v: unknown): v is EvaluationResult {
   return isRecord(metrics) && Object.values(metrics).every(isMetric);
 }
 
+const MODES: ReadonlySet<unknown> = new Set(['pointwise', 'groupwise', 'all']);
 const HARNESS_KINDS: ReadonlySet<unknown> = new Set(['exception', 'invalid_result', 'memory']);
 
 /** Schema check of one row result, written by hand because it runs ~200k times a second. */
@@ -107,7 +109,8 @@ export function isRowResultFrame(v: unknown): v is RowResultFrame {
 function checkShape(message: Record<string, unknown>): ChildMessage | undefined {
   switch (message['t']) {
     case 'ready':
-      return typeof message['contract'] === 'string' && typeof message['python'] === 'string'
+      return typeof message['contract'] === 'string' && typeof message['python'] === 'string' &&
+        (message['mode'] === undefined || MODES.has(message['mode']))
         ? (message as unknown as ChildMessage) : undefined;
     case 'load_error':
       return typeof message['message'] === 'string' ? (message as unknown as ChildMessage) : undefined;

@@ -31,6 +31,8 @@ export interface ScoreBatchOptions {
 export interface SandboxProcess {
   readonly pid: number;
   readonly python: string;
+  /** How the loaded code takes rows: pointwise (default), groupwise or all. */
+  readonly mode: 'pointwise' | 'groupwise' | 'all';
   readonly state: 'ready' | 'busy' | 'dead';
   readonly output: OutputStats;
   scoreBatch(rows: readonly object[], options: ScoreBatchOptions): Promise<RowOutcome[]>;
@@ -71,11 +73,16 @@ export async function startSandboxProcess(options: StartSandboxProcessOptions): 
   } catch (error) {
     throw new SandboxStartError('spawn_failed', `could not start the sandbox process: ${String(error)}`, { cause: error });
   }
-  const python = await waitReady(conn, options);
-  return createSandboxProcess(conn, python, options);
+  const ready = await waitReady(conn, options);
+  return createSandboxProcess(conn, ready, options);
 }
 
-function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promise<string> {
+interface ReadyInfo {
+  python: string;
+  mode: SandboxProcess['mode'];
+}
+
+function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promise<ReadyInfo> {
   conn.send({ t: 'load', manifest: options.manifest });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -86,7 +93,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
       onMessage(message) {
         clearTimeout(timer);
         conn.setListener(null);
-        if (message.t === 'ready') return resolve(message.python);
+        if (message.t === 'ready') return resolve({ python: message.python, mode: message.mode ?? 'pointwise' });
         void conn.terminate({ kind: 'closed', message: 'load failed' });
         if (message.t === 'load_error') return reject(new SandboxStartError('load_error', message.message));
         reject(new SandboxStartError('exited', `evaluator process sent ${message.t} before ready`));
@@ -103,7 +110,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
 
 function createSandboxProcess(
   conn: Connection,
-  python: string,
+  { python, mode }: ReadyInfo,
   options: StartSandboxProcessOptions,
 ): SandboxProcess {
   let busy = false;
@@ -111,6 +118,7 @@ function createSandboxProcess(
   const proc: SandboxProcess = {
     pid: conn.pid,
     python,
+    mode,
     output: conn.output,
     get state() {
       return conn.ended ? 'dead' : busy ? 'busy' : 'ready';

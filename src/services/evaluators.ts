@@ -78,7 +78,7 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
         buildRequestTime: '',
         buildLogBlobId: null,
         buildDir: '',
-        envHash: '',
+        envHash: '', mode: '',
       };
       await store.evaluators.create(record);
       return canBuild(spec, null) ? requestBuild(record) : record;

@@ -1,10 +1,12 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
+import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
+import { readRowSet } from './row-ingest.js';
 import type { SignedUrlService } from './signed-urls.js';
 
 export interface JobInput {
@@ -51,7 +53,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
         job.outputRowSetId = await store.rows.createSet(accountId);
-        await store.jobs.create(job, { runnable: evaluator.state === 'ACTIVE' });
+        await store.jobs.create(job, { runnable: evaluator.state === 'ACTIVE', ranges: await planChunks(store, job, evaluator.mode) });
       } catch (error: unknown) {
         await store.datasets.delete(accountId, names.outputDatasetId);
         throw error;
@@ -110,7 +112,15 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 
     /** Jobs waiting for an evaluator's build run once it is ACTIVE, and fail if it did not build. */
     async onBuildFinished(evaluator: EvaluatorRecord): Promise<void> {
-      if (evaluator.state === 'ACTIVE') return void (await store.jobs.markRunnable(evaluator.accountId, evaluator.id));
+      if (evaluator.state === 'ACTIVE') {
+        // Jobs created before the build knew its mode were cut for pointwise: re-cut them.
+        if (evaluator.mode === 'groupwise' || evaluator.mode === 'all') {
+          for (const job of await store.jobs.listWaitingFor(evaluator.accountId, evaluator.id)) {
+            await store.jobs.replaceChunks(job.accountId, job.id, await planChunks(store, job, evaluator.mode));
+          }
+        }
+        return void (await store.jobs.markRunnable(evaluator.accountId, evaluator.id));
+      }
       for (const job of await store.jobs.listWaitingFor(evaluator.accountId, evaluator.id)) {
         const message = `evaluator "${evaluator.id}" failed to build: ${evaluator.status.message}`;
         await store.jobs.update(job.accountId, job.id, { state: 'JOB_STATE_FAILED', status: { code: 'FAILED_PRECONDITION', message }, endTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] });
@@ -121,6 +131,16 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+/** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
+async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {
+  const total = job.progress.rowsTotal;
+  if (mode === 'all') return total > 0 ? [[0, total]] : [];
+  if (mode !== 'groupwise') return evenRanges(total, job.settings.chunkRows);
+  const keys: string[] = [];
+  for await (const page of readRowSet(store, job.inputRowSetId)) for (const text of page) keys.push(groupKeyOf(JSON.parse(text), keys.length));
+  return groupAlignedRanges(keys, job.settings.chunkRows);
+}
 
 interface JobNames {
   evaluatorId: string;

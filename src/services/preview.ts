@@ -92,7 +92,7 @@ function throwawayEvaluator(principal: Principal, input: EvaluatorInput): Evalua
     accountId: principal.accountId, id: `preview-${randomBytes(4).toString('hex')}`, flavour: 'v1', displayName: 'preview', description: '',
     createdBy: principal.keyId, createTime: now, updateTime: now, state: 'BUILDING', status: { code: 'OK', message: '' },
     spec: { criteria: input.spec.criteria ?? [], requirements: input.spec.requirements ?? '', entryPoint: input.spec.entryPoint ?? '', commitHash: '', defaultDataset: '', source: input.spec.source },
-    sourceBlobId: null, sourceFilename: '', buildGeneration: 0, buildRequestTime: '', buildLogBlobId: null, buildDir: '', envHash: '',
+    sourceBlobId: null, sourceFilename: '', buildGeneration: 0, buildRequestTime: '', buildLogBlobId: null, buildDir: '', envHash: '', mode: '',
   };
 }
 

@@ -1,4 +1,5 @@
 import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
 import type {
@@ -116,6 +117,7 @@ export type EvaluatorPatch = Partial<
     | 'buildLogBlobId'
     | 'buildDir'
     | 'envHash'
+    | 'mode'
   >
 > & { updateTime: string };
 
@@ -167,8 +169,10 @@ export interface ChunkCompletion {
 }
 
 export interface JobRepo {
-  /** Records the job, its chunks and its leaderboard links in one transaction. */
-  create(job: JobRecord, options: { runnable: boolean }): Promise<void>;
+  /** Records the job, its chunks (row ranges) and its leaderboard links in one transaction. */
+  create(job: JobRecord, options: { runnable: boolean; ranges: readonly Range[] }): Promise<void>;
+  /** Re-cuts the chunks of a job none of whose chunks has started; false if one has. */
+  replaceChunks(accountId: string, jobId: string, ranges: readonly Range[]): Promise<boolean>;
   get(accountId: string, id: string): Promise<JobRecord | undefined>;
   list(accountId: string, request: ListRequest): Promise<ListPage<JobRecord>>;
   /** With `ifStates`, applies only while the job is in one of them (a state transition). */

@@ -86,6 +86,8 @@ export interface EvaluatorsTable {
   build_log_blob_id: string | null;
   build_dir: string;
   env_hash: string;
+  /** '' until built; then pointwise, groupwise or all. */
+  mode: string;
 }
 
 export interface BlobsTable {

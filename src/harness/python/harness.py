@@ -294,9 +294,10 @@ def run_maybe_async(value, loop_holder):
 class Scorer:
     """score_row(row) -> value; score_group(rows) -> [encoded] for batches sent with group."""
 
-    def __init__(self, score_row=None, score_group=None):
+    def __init__(self, score_row=None, score_group=None, mode="pointwise"):
         self.score_row = score_row
         self.score_group = score_group
+        self.mode = mode
 
 
 def criteria_scorer(root, criteria, loop_holder):
@@ -344,8 +345,12 @@ def row_factory():
 
 def entry_point_scorer(manifest, loop_holder, max_bytes):
     relative, func = manifest["path"], manifest["func"]
-    fn = find_function(import_file(manifest["root"], relative), func, relative)
-    fn = getattr(fn, "_origin_func", fn)  # the undecorated function, as the hosted RFT adapter does
+    decorated = find_function(import_file(manifest["root"], relative), func, relative)
+    fn = getattr(decorated, "_origin_func", decorated)  # the undecorated function, as the hosted RFT adapter does
+    # @evaluation_test(mode=...) says how the function takes rows: one, a group, or all of them.
+    mode = getattr(getattr(decorated, "__ep_params__", None), "mode", None) or manifest.get("mode") or "pointwise"
+    if mode not in ("pointwise", "groupwise", "all"):
+        raise LoadError("%s declares mode %s; expected pointwise, groupwise or all" % (func, short_repr(mode)))
     make_row = row_factory()
 
     def score_row(row):
@@ -367,7 +372,7 @@ def entry_point_scorer(manifest, loop_holder, max_bytes):
         ms = round((time.perf_counter() - started) * 1000 / max(len(rows), 1), 3)
         return [encode_or_error(lambda item=item: evaluation_result_of(item), ms, max_bytes) for item in out]
 
-    return Scorer(score_row=score_row, score_group=score_group)
+    return Scorer(score_row=score_row, score_group=score_group, mode=mode)
 
 
 def load_scorer(manifest, loop_holder, max_bytes):
@@ -440,7 +445,7 @@ def load(writer, first_line):
     except Exception as error:
         writer.write({"t": "load_error", "message": "bad load message: %s" % describe(error)})
         return None
-    writer.write({"t": "ready", "contract": manifest["contract"], "python": platform.python_version()})
+    writer.write({"t": "ready", "contract": manifest["contract"], "python": platform.python_version(), "mode": scorer.mode})
     return scorer, max_bytes
 
 

@@ -4,6 +4,7 @@ import * as initial from './0001-initial.js';
 import * as evaluators from './0002-evaluators.js';
 import * as jobs from './0003-jobs.js';
 import * as secrets from './0004-secrets.js';
+import * as evaluatorMode from './0005-evaluator-mode.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0002-evaluators': evaluators,
   '0003-jobs': jobs,
   '0004-secrets': secrets,
+  '0005-evaluator-mode': evaluatorMode,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

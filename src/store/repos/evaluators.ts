@@ -84,6 +84,7 @@ function patchToRow(patch: EvaluatorPatch): Updateable<EvaluatorsTable> {
   if (patch.buildLogBlobId !== undefined) row.build_log_blob_id = patch.buildLogBlobId;
   if (patch.buildDir !== undefined) row.build_dir = patch.buildDir;
   if (patch.envHash !== undefined) row.env_hash = patch.envHash;
+  if (patch.mode !== undefined) row.mode = patch.mode;
   return row;
 }
 
@@ -108,6 +109,7 @@ function toRow(r: EvaluatorRecord): EvaluatorsTable {
     build_log_blob_id: r.buildLogBlobId,
     build_dir: r.buildDir,
     env_hash: r.envHash,
+    mode: r.mode,
   };
 }
 
@@ -131,5 +133,6 @@ function toRecord(row: EvaluatorsTable): EvaluatorRecord {
     buildLogBlobId: row.build_log_blob_id,
     buildDir: row.build_dir,
     envHash: row.env_hash,
+    mode: row.mode as EvaluatorRecord['mode'],
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
+import type { Range } from '../../domain/chunking.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
@@ -39,15 +40,12 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
   };
   return {
     get,
-    async create(job, { runnable }) {
+    async create(job, { runnable, ranges }) {
       await db.transaction().execute(async (tx) => {
         await alreadyExistsOnConflict(`evaluation job "${job.id}" already exists`, () =>
           tx.insertInto('evaluation_jobs').values(toRow(job, runnable)).execute(),
         );
-        const chunks = chunkRanges(job.progress.rowsTotal, job.settings.chunkRows).map(([start, end], idx) => ({
-          account_id: job.accountId, job_id: job.id, idx, start_idx: start, end_idx: end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0,
-        }));
-        for (let i = 0; i < chunks.length; i += 500) await tx.insertInto('job_chunks').values(chunks.slice(i, i + 500)).execute();
+        await insertChunks(tx, job.accountId, job.id, ranges);
         for (const leaderboardId of job.leaderboardIds) {
           await tx.insertInto('leaderboard_jobs').values({ account_id: job.accountId, leaderboard_id: leaderboardId, job_id: job.id }).execute();
         }
@@ -71,6 +69,21 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
         await tx.deleteFrom('job_results').where('row_set_id', '=', row.output_row_set_id).execute();
         await tx.deleteFrom('job_logs').where('account_id', '=', accountId).where('job_id', '=', id).execute();
         await tx.deleteFrom('leaderboard_jobs').where('account_id', '=', accountId).where('job_id', '=', id).execute();
+        return true;
+      });
+    },
+    async replaceChunks(accountId, jobId, ranges) {
+      return db.transaction().execute(async (tx) => {
+        const started = await tx
+          .selectFrom('job_chunks')
+          .select('idx')
+          .where('account_id', '=', accountId)
+          .where('job_id', '=', jobId)
+          .where('state', '!=', 'pending')
+          .executeTakeFirst();
+        if (started) return false;
+        await tx.deleteFrom('job_chunks').where('account_id', '=', accountId).where('job_id', '=', jobId).execute();
+        await insertChunks(tx, accountId, jobId, ranges);
         return true;
       });
     },
@@ -238,10 +251,11 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   return { remainingChunks: Number(remaining.n) };
 }
 
-export function chunkRanges(total: number, size: number): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (let start = 0; start < total; start += size) ranges.push([start, Math.min(total, start + size)]);
-  return ranges;
+async function insertChunks(tx: Transaction<Database>, accountId: string, jobId: string, ranges: readonly Range[]): Promise<void> {
+  const chunks = ranges.map(([start, end], idx) => ({
+    account_id: accountId, job_id: jobId, idx, start_idx: start, end_idx: end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0,
+  }));
+  for (let i = 0; i < chunks.length; i += 500) await tx.insertInto('job_chunks').values(chunks.slice(i, i + 500)).execute();
 }
 
 function patchToRow(patch: JobPatch): Updateable<EvaluationJobsTable> {
