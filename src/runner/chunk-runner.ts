@@ -65,7 +65,8 @@ export class SlotPools {
     const pool = createSandboxPool({
       launcher: this.launcher,
       spec: evaluatorSandboxSpec(box, { ...this.runtime, env: { ...this.runtime.env, ...secrets } }),
-      manifest: box.manifest,
+      // A box of its own PID namespace can be swept of leftovers after every batch.
+      manifest: { ...box.manifest, reap_leftovers: this.launcher.isolated },
       loadTimeoutMs: 120_000,
       maxIdle: 1,
       // The execution log is readable through the API: a printed secret is redacted before it is stored.

@@ -24,7 +24,8 @@ export function createPreviewRunner(launcher: SandboxLauncher, runtime: BoxRunti
     const proc = await startSandboxProcess({
       launcher,
       spec: evaluatorSandboxSpec(box, { ...runtime, env: { ...runtime.env, ...secrets } }),
-      manifest: box.manifest,
+      // A box of its own PID namespace can be swept of leftovers after every batch.
+      manifest: { ...box.manifest, reap_leftovers: launcher.isolated },
       loadTimeoutMs: 120_000,
       onOutput: (stream, text) => output[stream].push(redactSecrets(text.trimEnd(), secrets)),
     });

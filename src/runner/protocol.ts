@@ -29,6 +29,11 @@ export interface EntryPointManifest {
 export type HarnessManifest = (LegacyManifest | CriteriaManifest | EntryPointManifest) & {
   /** Largest encoded result of one row; larger ones become invalid_result. @default 1 MiB */
   max_result_bytes?: number;
+  /**
+   * After each batch, kill every other process in the box (what the evaluator left running).
+   * Only for a box with its own PID namespace (bubblewrap): elsewhere it would kill the server.
+   */
+  reap_leftovers?: boolean;
 };
 
 export type ParentMessage =
