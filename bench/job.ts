@@ -48,6 +48,8 @@ async function startServer(): Promise<{ base: string; pid: number; stop: () => v
   const env: Record<string, string | undefined> = {
     ...process.env, TALLY_DATA_DIR: join(dir, 'data'), TALLY_PORT: '0', TALLY_API_KEY: KEY, TALLY_ACCOUNT_ID: 'bench',
     TALLY_ENV_DIR: join(tmpdir(), 'tally-test-envs'),
+    // The latency probe polls every 2 ms: far past the default per-key rate limit.
+    TALLY_RATE_LIMIT_PER_MINUTE: '0',
   };
   if (values.slots) env['TALLY_WORKER_SLOTS'] = values.slots;
   const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import { buildHttpApp } from './http/app.js';
 import { createPreviewRunner } from './runner/preview.js';
+import { createWakeup, type Wakeup } from './runner/wakeup.js';
 import { createWorker, type Worker } from './runner/worker.js';
 import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
@@ -30,7 +31,9 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   const runtime = await createEvaluatorRuntime(config);
   for (const warning of runtime.warnings) log(warning);
   const store = await openStore({ url: databaseUrlOf(config) });
+  const wakeup = createWakeup();
   const services = createServices(store, {
+    jobEvents: { onRunnable: () => wakeup.notify() },
     secretCipher: secretCipherOf(config),
     builder: runtime.builder,
     previewRunner: createPreviewRunner(runtime.launcher, runtime.box),
@@ -49,7 +52,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
   await app.listen({ host: config.host, port: config.port });
-  const worker = config.inProcessWorker ? startWorker(store, runtime, config, log) : undefined;
+  const worker = config.inProcessWorker ? startWorker(store, runtime, config, log, wakeup) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -75,7 +78,7 @@ function secretCipherOf(config: Config): SecretCipher {
 }
 
 /** The worker that scores job chunks; `tally worker` starts the same one in its own process. */
-export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Config, log: (line: string) => void): Worker {
+export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Config, log: (line: string) => void, wakeup?: Wakeup): Worker {
   const worker = createWorker(store, runtime.launcher, runtime.box, {
     slots: config.workerSlots,
     leaseMs: config.leaseSeconds * 1000,

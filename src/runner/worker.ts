@@ -10,6 +10,7 @@ import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
 import { runChunk, SlotPools } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
+import type { Wakeup } from './wakeup.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
 
 export interface WorkerOptions {
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Live leases allowed per account across workers; 0 = no limit. @default 0 */
   accountConcurrency?: number;
+  /** Wakes idle slots when this process makes a job runnable. */
+  wakeup?: Wakeup;
   /** Builds evaluators whose build is not on this host (a worker on another machine). */
   builder?: EvaluatorBuilder;
   /** The secrets of an account, given to its evaluators' sandboxes only. */
@@ -55,7 +58,9 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
   const inFlight = new Set<AbortController>();
   let lastSweep = 0;
 
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms * (0.75 + Math.random() * 0.5)));
+  // Jitter keeps many workers on one database from polling in step.
+  const jittered = (ms: number) => ms * (0.75 + Math.random() * 0.5);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, jittered(ms)));
 
   async function slotLoop(slot: number): Promise<void> {
     const pools = new SlotPools(launcher, runtime, options.secretEnv);
@@ -65,7 +70,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
           log(`worker ${id} slot ${slot}: ${coerceError(error).stack ?? String(error)}`);
           return false;
         });
-        if (!worked) await sleep(pollMs);
+        if (!worked) await (options.wakeup ? options.wakeup.wait(jittered(pollMs)) : sleep(pollMs));
       }
     } finally {
       await pools.close();

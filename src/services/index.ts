@@ -4,7 +4,7 @@ import { createAccountService, type AccountService } from './accounts.js';
 import { createBuildQueue, type BuildQueue, type EvaluatorBuilder } from './build-queue.js';
 import { createDatasetService, type DatasetService } from './datasets.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
-import { createJobService, type JobService } from './jobs.js';
+import { createJobService, type JobEvents, type JobService } from './jobs.js';
 import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
 import { createPreviewService, type PreviewService } from './preview.js';
 import type { PreviewRunner } from '../runner/preview.js';
@@ -36,6 +36,7 @@ export interface ServiceOptions {
   buildConcurrency?: number;
   /** Defaults for new jobs' settings. */
   jobDefaults?: Partial<JobSettings>;
+  jobEvents?: JobEvents;
   /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
   secretCipher: SecretCipher;
   /** Scores preview samples in the sandbox; the composition root supplies it. */
@@ -44,7 +45,7 @@ export interface ServiceOptions {
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
-  const jobs = createJobService(store, signedUrls, options.jobDefaults);
+  const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents);
   const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,

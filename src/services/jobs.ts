@@ -26,7 +26,12 @@ export interface JobProgressView {
   estimatedSecondsLeft: number | null;
 }
 
-export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}) {
+export interface JobEvents {
+  /** A job became runnable (created with an ACTIVE evaluator, or its evaluator finished building). */
+  onRunnable?(): void;
+}
+
+export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}) {
   const get = async (accountId: string, id: string): Promise<JobRecord> => {
     const job = await store.jobs.get(accountId, id);
     if (!job) throw notFound(`evaluation job "accounts/${accountId}/evaluationJobs/${id}" not found`);
@@ -54,6 +59,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       try {
         job.outputRowSetId = await store.rows.createSet(accountId);
         await store.jobs.create(job, { runnable: evaluator.state === 'ACTIVE', ranges: await planChunks(store, job, evaluator.mode) });
+        if (evaluator.state === 'ACTIVE') events.onRunnable?.();
       } catch (error: unknown) {
         await store.datasets.delete(accountId, names.outputDatasetId);
         throw error;
@@ -119,7 +125,8 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
             await store.jobs.replaceChunks(job.accountId, job.id, await planChunks(store, job, evaluator.mode));
           }
         }
-        return void (await store.jobs.markRunnable(evaluator.accountId, evaluator.id));
+        if ((await store.jobs.markRunnable(evaluator.accountId, evaluator.id)) > 0) events.onRunnable?.();
+        return;
       }
       for (const job of await store.jobs.listWaitingFor(evaluator.accountId, evaluator.id)) {
         const message = `evaluator "${evaluator.id}" failed to build: ${evaluator.status.message}`;
