@@ -5,6 +5,8 @@ export type ScoredRow =
   | { ok: true; score: number; isScoreValid: boolean; reason: string | null; metrics: Record<string, { score: number; reason: string | null; is_score_valid: boolean }>; ms: number }
   | { ok: false; kind: string; message: string; ms: number };
 
+type Evaluation = { score: number; is_score_valid: boolean; reason: string | null; metrics: object; error?: string };
+
 /**
  * The output dataset's row: the input row plus `evaluation_result` (eval-protocol's
  * EvaluateResult), `evals: {score}` and `eval_details` (what the Fireworks UI reads, reference
@@ -12,23 +14,49 @@ export type ScoredRow =
  * The row object is extended in place: the caller parsed it once to send it to the evaluator.
  */
 export function toOutputRow(row: Record<string, unknown>, idx: number, scored: ScoredRow): { text: string; result: RowResult } {
-  const evaluation = scored.ok
-    ? { score: scored.score, is_score_valid: scored.isScoreValid, reason: scored.reason, metrics: scored.metrics }
-    : { score: 0, is_score_valid: false, reason: `${scored.kind}: ${scored.message}`, metrics: {}, error: scored.message };
+  const evaluation = evaluationOf(scored);
   row['evaluation_result'] = evaluation;
   row['evals'] = { score: evaluation.score };
   row['eval_details'] = evaluation;
+  return { text: JSON.stringify(row), result: rowResult(idx, scored, evaluation) };
+}
+
+/**
+ * The same output row built from the stored text of the input row, which then is never parsed:
+ * the three keys are appended before its closing brace. When the text may already hold one of
+ * them (or spells a key with \u escapes of ASCII letters, which could hide one), it is parsed
+ * and rebuilt as above so the new values replace the old ones.
+ */
+export function toOutputRowFromText(stored: string, idx: number, scored: ScoredRow): { text: string; result: RowResult } {
+  if (MAY_HOLD_OUTPUT_KEYS.test(stored)) return toOutputRow(JSON.parse(stored) as Record<string, unknown>, idx, scored);
+  const evaluation = evaluationOf(scored);
+  const close = stored.lastIndexOf('}');
+  const encoded = JSON.stringify(evaluation);
+  const keys = `"evaluation_result":${encoded},"evals":{"score":${JSON.stringify(evaluation.score)}},"eval_details":${encoded}`;
+  const separator = isEmptyObject(stored, close) ? '' : ',';
+  return { text: `${stored.slice(0, close)}${separator}${keys}${stored.slice(close)}`, result: rowResult(idx, scored, evaluation) };
+}
+
+const MAY_HOLD_OUTPUT_KEYS = /"(?:evaluation_result|evals|eval_details)"|\\u00[4-7]/;
+
+/** Only whitespace between the opening brace and the closing one at `close`. */
+function isEmptyObject(text: string, close: number): boolean {
+  for (let i = close - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) return true;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
+  return false;
+}
+
+function evaluationOf(scored: ScoredRow): Evaluation {
+  return scored.ok
+    ? { score: scored.score, is_score_valid: scored.isScoreValid, reason: scored.reason, metrics: scored.metrics }
+    : { score: 0, is_score_valid: false, reason: `${scored.kind}: ${scored.message}`, metrics: {}, error: scored.message };
+}
+
+function rowResult(idx: number, scored: ScoredRow, evaluation: Evaluation): RowResult {
   const metrics: Record<string, number> = {};
   if (scored.ok) for (const [name, metric] of Object.entries(scored.metrics)) if (metric.is_score_valid) metrics[name] = metric.score;
-  return {
-    text: JSON.stringify(row),
-    result: {
-      idx,
-      score: evaluation.score,
-      isScoreValid: scored.ok && scored.isScoreValid,
-      errorKind: scored.ok ? '' : scored.kind,
-      ms: scored.ms,
-      metrics,
-    },
-  };
+  return { idx, score: evaluation.score, isScoreValid: scored.ok && scored.isScoreValid, errorKind: scored.ok ? '' : scored.kind, ms: scored.ms, metrics };
 }

@@ -5,13 +5,14 @@ import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
 import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
 import { redactSecrets } from '../domain/secrets.js';
-import { toOutputRow, type ScoredRow } from '../domain/output-rows.js';
+import { toOutputRowFromText, type ScoredRow } from '../domain/output-rows.js';
 import { nowIso } from '../domain/types.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
 import type { SecretEnv } from '../services/secrets.js';
 import type { Store } from '../store/index.js';
 import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
+import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
 
 /** Rows sent to the sandbox process per message: amortises the pipe, keeps a cancel prompt. */
@@ -104,11 +105,12 @@ export async function runChunk(
   for (let offset = 0; offset < input.length; offset += BATCH_ROWS) {
     if (signal.aborted) return { kind: 'stopped' };
     const batch = input.slice(offset, offset + BATCH_ROWS);
-    const parsed = batch.map((r) => JSON.parse(r.data) as Record<string, unknown>);
-    const outcomes = await pool.scoreBatch(parsed, { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
+    // The stored texts go to the evaluator and into the output rows without a parse in between.
+    const raw = batch.map((r) => new RawJsonRow(r.data));
+    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
     if (signal.aborted) return { kind: 'stopped' };
     batch.forEach((row, i) => {
-      const output = toOutputRow(parsed[i]!, row.idx, toScoredRow(outcomes[i]));
+      const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
       rows.push({ idx: row.idx, text: output.text });
       results.push(output.result);
     });

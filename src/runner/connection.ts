@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { describeExit, type ProcessFailure } from './exit-reason.js';
 import { createFrameReader } from './frame-reader.js';
 import { captureOutput, type OutputStats, type OutputStream } from './output-capture.js';
-import { parseChildMessage, ProtocolViolation, type ChildMessage, type ParentMessage } from './protocol.js';
+import { encodeParentMessage, parseChildMessage, ProtocolViolation, type ChildMessage, type ParentMessage } from './protocol.js';
 
 /** `inFlight`: known to concern the row being scored (our own watchdog), not a sudden death. */
 export type Termination = (ProcessFailure & { inFlight?: boolean }) | { kind: 'cancelled' | 'closed'; message: string };
@@ -96,7 +96,7 @@ export function connect(child: ChildProcess, options: ConnectionOptions): Connec
       if (next && endedWith) next.onEnd(endedWith);
     },
     send(message) {
-      if (!endedWith && stdin.writable) stdin.write(`${JSON.stringify(message)}\n`);
+      if (!endedWith && stdin.writable) stdin.write(encodeParentMessage(message));
     },
     terminate(why) {
       reason ??= why;
