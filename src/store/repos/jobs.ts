@@ -3,6 +3,7 @@ import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type 
 import type { Range } from '../../domain/chunking.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
+import { insertMany, type BulkColumn } from '../bulk-insert.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
 import { listPage } from '../listing.js';
 import type { ChunkCompletion, JobPatch, JobRepo, LeaseRequest } from '../port.js';
@@ -217,6 +218,11 @@ function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: Ch
     .where('lease_owner', '=', lease.owner);
 }
 
+const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
+const RESULT_COLUMNS: readonly BulkColumn[] = [
+  ['row_set_id', 'int8'], ['idx', 'int4'], ['score', 'float8'], ['is_valid', 'int4'], ['error_kind', 'text'], ['ms', 'float8'], ['metrics', 'text'],
+];
+
 /**
  * The exactly-once point: the chunk flips to done only if this worker still owns its lease, and
  * its output rows, results and the job's counters are written in the same transaction. A worker
@@ -225,15 +231,9 @@ function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: Ch
 async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: ChunkCompletion) {
   const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner }).executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) return undefined;
-  for (let i = 0; i < c.rows.length; i += 1000) {
-    await tx.insertInto('rows').values(c.rows.slice(i, i + 1000).map((r) => ({ row_set_id: c.outputRowSetId, idx: r.idx, data: r.text }))).execute();
-    await tx
-      .insertInto('job_results')
-      .values(c.results.slice(i, i + 1000).map((r) => ({
-        row_set_id: c.outputRowSetId, idx: r.idx, score: r.score, is_valid: r.isScoreValid ? 1 : 0, error_kind: r.errorKind, ms: r.ms, metrics: JSON.stringify(r.metrics),
-      })))
-      .execute();
-  }
+  const set = c.outputRowSetId;
+  await insertMany(tx, 'rows', ROW_COLUMNS, c.rows.map((r) => [set, r.idx, r.text]));
+  await insertMany(tx, 'job_results', RESULT_COLUMNS, c.results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]));
   const errored = c.results.filter((r) => r.errorKind !== '').length;
   await tx
     .updateTable('evaluation_jobs')
