@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
 import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
+import { groupKeyOf } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
 import { redactSecrets } from '../domain/secrets.js';
 import { toOutputRowFromText, type ScoredRow } from '../domain/output-rows.js';
@@ -102,12 +103,14 @@ export async function runChunk(
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
   const rows: { idx: number; text: string }[] = [];
   const results: RowResult[] = [];
-  for (let offset = 0; offset < input.length; offset += BATCH_ROWS) {
+  const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
+  for (const batch of grouped ? groupsOf(input, evaluator.mode === 'all') : slices(input, BATCH_ROWS)) {
     if (signal.aborted) return { kind: 'stopped' };
-    const batch = input.slice(offset, offset + BATCH_ROWS);
     // The stored texts go to the evaluator and into the output rows without a parse in between.
     const raw = batch.map((r) => new RawJsonRow(r.data));
-    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs: job.settings.perRowTimeoutMs, signal });
+    // A group is one call of the evaluator: its time limit covers every row of it.
+    const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
+    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped });
     if (signal.aborted) return { kind: 'stopped' };
     batch.forEach((row, i) => {
       const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
@@ -117,6 +120,26 @@ export async function runChunk(
   }
   const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows, results, now: nowIso() });
   return written ? { kind: 'done', remainingChunks: written.remainingChunks } : { kind: 'lost' };
+}
+
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let offset = 0; offset < items.length; offset += size) out.push(items.slice(offset, offset + size));
+  return out;
+}
+
+/** The chunk's groups (chunks of groupwise jobs are cut at group boundaries; see chunking.ts). */
+function groupsOf<T extends { idx: number; data: string }>(rows: readonly T[], all: boolean): T[][] {
+  if (all) return rows.length > 0 ? [[...rows]] : [];
+  const groups: T[][] = [];
+  let key: string | undefined;
+  for (const row of rows) {
+    const next = groupKeyOf(JSON.parse(row.data), row.idx);
+    if (next !== key || groups.length === 0) groups.push([]);
+    groups[groups.length - 1]!.push(row);
+    key = next;
+  }
+  return groups;
 }
 
 function toScoredRow(outcome: RowOutcome | undefined): ScoredRow {
