@@ -46,3 +46,18 @@ describe('distributions', () => {
     expect(distributionOf(Float64Array.from([0.5, 0.5])).histogram[0]!.count).toBe(2);
   });
 });
+
+describe('large samples', () => {
+  it('uses the normal interval above BOOTSTRAP_MAX_ROWS, close to what the bootstrap gives', () => {
+    const big = Float64Array.from({ length: 20_000 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+    const [low, high] = bootstrapCi(big, 7);
+    const half = 1.96 * Math.sqrt(0.25 * 0.75 / 20_000);
+    expect(low).toBeCloseTo(0.25 - half, 4);
+    expect(high).toBeCloseTo(0.25 + half, 4);
+    const small = big.subarray(0, 8_000);
+    const [bLow, bHigh] = bootstrapCi(small, 7);
+    const smallHalf = 1.96 * Math.sqrt(0.25 * 0.75 / 8_000);
+    expect(bHigh - bLow).toBeGreaterThan(2 * smallHalf * 0.9);
+    expect(bHigh - bLow).toBeLessThan(2 * smallHalf * 1.1);
+  });
+});
