@@ -52,7 +52,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
   await app.listen({ host: config.host, port: config.port });
-  const worker = config.inProcessWorker ? startWorker(store, runtime, config, log, wakeup) : undefined;
+  const worker = config.inProcessWorker ? startWorker(store, runtime, { config, log, wakeup }) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -78,13 +78,18 @@ function secretCipherOf(config: Config): SecretCipher {
 }
 
 /** The worker that scores job chunks; `tally worker` starts the same one in its own process. */
-export function startWorker(store: Store, runtime: EvaluatorRuntime, config: Config, log: (line: string) => void, wakeup?: Wakeup): Worker {
+export function startWorker(
+  store: Store,
+  runtime: EvaluatorRuntime,
+  { config, log, wakeup }: { config: Config; log: (line: string) => void; wakeup?: Wakeup },
+): Worker {
   const worker = createWorker(store, runtime.launcher, runtime.box, {
     slots: config.workerSlots,
     leaseMs: config.leaseSeconds * 1000,
     accountConcurrency: config.accountConcurrency,
     builder: runtime.builder,
     secretEnv: createSecretEnv(store, secretCipherOf(config)),
+    wakeup,
     log,
   });
   worker.start();

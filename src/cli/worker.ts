@@ -19,7 +19,7 @@ export function registerWorkerCommand(program: Command): void {
     const runtime = await createEvaluatorRuntime(config);
     for (const warning of runtime.warnings) log(warning);
     const store = await openStore({ url: databaseUrlOf(config) });
-    const worker = startWorker(store, runtime, config, log);
+    const worker = startWorker(store, runtime, { config, log });
     process.stdout.write(`tally worker ${worker.id} started: ${config.workerSlots} slots on ${store.dialect}\n`);
     const stop = (): void => {
       void worker.stop().then(() => store.close()).then(() => process.exit(0));
