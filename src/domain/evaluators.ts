@@ -53,6 +53,8 @@ export interface EvaluatorSpec {
   defaultDataset: string;
   multiMetrics?: boolean;
   rollupSettings?: RollupSettings;
+  /** Tally: let the evaluator's sandbox reach the network (an LLM judge needs it). @default false */
+  allowEgress?: boolean;
 }
 
 export interface EvaluatorRecord {

@@ -45,9 +45,11 @@ export interface JobSettings {
   concurrency: number;
   /** Rows per chunk. */
   chunkRows: number;
+  /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
+  egress: boolean;
 }
 
-export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000 };
+export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };
 
 export interface JobProgress {
   rowsTotal: number;

@@ -53,9 +53,9 @@ export class SlotPools {
    * secrets are read for every chunk: when they changed, the pool is replaced, so the next chunk
    * runs in processes that see the new values.
    */
-  async poolFor(buildDir: string, accountId: string): Promise<SandboxPool> {
+  async poolFor(buildDir: string, accountId: string, network = false): Promise<SandboxPool> {
     const secrets = await this.secretEnv(accountId);
-    const fingerprint = createHash('sha256').update(JSON.stringify(Object.entries(secrets).sort())).digest('hex');
+    const fingerprint = createHash('sha256').update(JSON.stringify([network, Object.entries(secrets).sort()])).digest('hex');
     const existing = this.pools.get(buildDir);
     if (existing?.fingerprint === fingerprint) return existing.pool;
     if (existing) {
@@ -66,7 +66,7 @@ export class SlotPools {
     this.manifests.set(buildDir, box);
     const pool = createSandboxPool({
       launcher: this.launcher,
-      spec: evaluatorSandboxSpec(box, { ...this.runtime, env: { ...this.runtime.env, ...secrets } }),
+      spec: evaluatorSandboxSpec(box, { ...this.runtime, env: { ...this.runtime.env, ...secrets }, network }),
       // A box of its own PID namespace can be swept of leftovers after every batch.
       manifest: { ...box.manifest, reap_leftovers: this.launcher.isolated },
       loadTimeoutMs: 120_000,
@@ -99,7 +99,8 @@ export async function runChunk(
 ): Promise<ChunkOutcome> {
   const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return { kind: 'unavailable' };
-  const pool = await pools.poolFor(await resolveBuild(evaluator), evaluator.accountId);
+  // Egress is what the job was created with (shown on the job), not the evaluator's setting now.
+  const pool = await pools.poolFor(await resolveBuild(evaluator), evaluator.accountId, job.settings.egress === true);
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
   const rows: { idx: number; text: string }[] = [];
   const results: RowResult[] = [];

@@ -14,16 +14,16 @@ export interface PreviewRun {
 }
 
 /** Scores a few sample rows on a fresh sandbox process of a build, keeping what it printed. */
-export type PreviewRunner = (input: { buildDir: string; rows: object[]; perRowTimeoutMs: number; secrets: Record<string, string> }) => Promise<PreviewRun>;
+export type PreviewRunner = (input: { buildDir: string; rows: object[]; perRowTimeoutMs: number; secrets: Record<string, string>; network: boolean }) => Promise<PreviewRun>;
 
 export function createPreviewRunner(launcher: SandboxLauncher, runtime: BoxRuntime): PreviewRunner {
-  return async ({ buildDir, rows, perRowTimeoutMs, secrets }) => {
+  return async ({ buildDir, rows, perRowTimeoutMs, secrets, network }) => {
     const box = JSON.parse(await readFile(join(buildDir, 'manifest.json'), 'utf8')) as EvaluatorBox;
     const output = { stdout: [] as string[], stderr: [] as string[] };
     const started = performance.now();
     const proc = await startSandboxProcess({
       launcher,
-      spec: evaluatorSandboxSpec(box, { ...runtime, env: { ...runtime.env, ...secrets } }),
+      spec: evaluatorSandboxSpec(box, { ...runtime, env: { ...runtime.env, ...secrets }, network }),
       // A box of its own PID namespace can be swept of leftovers after every batch.
       manifest: { ...box.manifest, reap_leftovers: launcher.isolated },
       loadTimeoutMs: 120_000,

@@ -53,7 +53,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       for (const leaderboardId of input.leaderboardIds) {
         if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
       }
-      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings };
+      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {

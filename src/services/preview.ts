@@ -38,7 +38,7 @@ export function createPreviewService(store: Store, { builder, run, secretEnv }: 
   async function execute(evaluator: EvaluatorRecord, buildDir: string, request: PreviewRequest): Promise<PreviewResult> {
     const rows = parseSamples(request);
     const secrets = await secretEnv(evaluator.accountId);
-    const outcome = await run({ buildDir, rows, perRowTimeoutMs: PREVIEW_ROW_TIMEOUT_MS, secrets });
+    const outcome = await run({ buildDir, rows, perRowTimeoutMs: PREVIEW_ROW_TIMEOUT_MS, secrets, network: evaluator.spec.allowEgress === true });
     return toPreviewResult(outcome);
   }
 
@@ -91,7 +91,10 @@ function throwawayEvaluator(principal: Principal, input: EvaluatorInput): Evalua
   return {
     accountId: principal.accountId, id: `preview-${randomBytes(4).toString('hex')}`, flavour: 'v1', displayName: 'preview', description: '',
     createdBy: principal.keyId, createTime: now, updateTime: now, state: 'BUILDING', status: { code: 'OK', message: '' },
-    spec: { criteria: input.spec.criteria ?? [], requirements: input.spec.requirements ?? '', entryPoint: input.spec.entryPoint ?? '', commitHash: '', defaultDataset: '', source: input.spec.source },
+    spec: {
+      criteria: input.spec.criteria ?? [], requirements: input.spec.requirements ?? '', entryPoint: input.spec.entryPoint ?? '',
+      commitHash: '', defaultDataset: '', source: input.spec.source, allowEgress: input.spec.allowEgress,
+    },
     sourceBlobId: null, sourceFilename: '', buildGeneration: 0, buildRequestTime: '', buildLogBlobId: null, buildDir: '', envHash: '', mode: '',
   };
 }

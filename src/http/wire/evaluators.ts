@@ -61,6 +61,7 @@ export const evaluatorSchema = z.strictObject({
   source: z.strictObject({ type: z.enum(SOURCE_TYPES).optional(), githubRepositoryName: z.string().max(256).optional() }).optional(),
   defaultDataset: z.string().max(512).optional(),
   multiMetrics: z.boolean().optional(),
+  allowEgress: z.boolean().optional(),
   rollupSettings: z
     .strictObject({
       criteriaWeights: z.record(z.string(), z.number()).optional(),
@@ -92,6 +93,7 @@ export function toEvaluatorInput(body: EvaluatorBody): EvaluatorInput {
       defaultDataset: body.defaultDataset,
       multiMetrics: body.multiMetrics,
       rollupSettings: body.rollupSettings,
+      allowEgress: body.allowEgress,
     },
   };
 }
@@ -115,5 +117,6 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     defaultDataset: spec.defaultDataset,
     multiMetrics: spec.multiMetrics,
     rollupSettings: spec.rollupSettings,
+    allowEgress: spec.allowEgress ?? false,
   });
 }

@@ -20,6 +20,7 @@ export const evaluationJobSchema = z.strictObject({
   status: outputOnly,
   metrics: outputOnly,
   progress: outputOnly,
+  egress: outputOnly,
   evaluator: z.string({ error: 'evaluator is required' }).max(512),
   inputDataset: z.string({ error: 'inputDataset is required' }).max(512),
   outputDataset: z.string({ error: 'outputDataset is required' }).max(512),
@@ -75,6 +76,7 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       chunkRows: job.settings.chunkRows,
     },
     leaderboardIds: job.leaderboardIds,
+    egress: job.settings.egress ?? false,
   };
 }
 
