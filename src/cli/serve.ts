@@ -22,6 +22,7 @@ export function registerServeCommand(program: Command): void {
     } else {
       out.write('  API key:  the one printed on first start (or set TALLY_API_KEY)\n');
     }
+    out.write(`  web UI:   ${server.url}/  (log in with the API key)\n`);
     out.write(`  try:      curl -H "Authorization: Bearer <key>" ${server.url}/v1/accounts/${config.accountId}/datasets\n`);
     const stop = (): void => {
       void server.close().then(() => process.exit(0));
