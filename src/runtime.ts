@@ -27,7 +27,7 @@ export interface EvaluatorRuntime {
  */
 export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorRuntime> {
   const warnings: string[] = [];
-  if (config.sandbox === 'bubblewrap' && !(await detectBubblewrap())) {
+  if (config.sandbox === 'bubblewrap' && !(await detectBubblewrap({ bwrapPath: config.bwrapPath }))) {
     throw new Error(
       'bubblewrap (bwrap) is not usable on this host, so evaluator code cannot be isolated. Install the "bubblewrap" package, ' +
         'or start with --insecure-local-sandbox (TALLY_SANDBOX=insecure-local) to run evaluators without isolation.',
@@ -36,7 +36,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
   if (config.sandbox === 'insecure-local') {
     warnings.push('WARNING: insecure-local sandbox: evaluator code runs with this server\'s user, files, network and environment.');
   }
-  const launcher = createSandboxLauncher({ mode: config.sandbox });
+  const launcher = createSandboxLauncher(config.sandbox === 'bubblewrap' ? { mode: 'bubblewrap', bwrapPath: config.bwrapPath } : { mode: 'insecure-local' });
   makeTraversable(config.dataDir);
   const runtimeDir = ensureDir(join(config.dataDir, 'runtime'));
   const harnessPath = join(runtimeDir, 'harness.py');

@@ -32,6 +32,8 @@ export const configSchema = z.strictObject({
    * @default "bubblewrap"
    */
   sandbox: z.enum(['bubblewrap', 'insecure-local']).default('bubblewrap'),
+  /** The bubblewrap binary. @default "/usr/bin/bwrap" */
+  bwrapPath: z.string().min(1).default('/usr/bin/bwrap'),
   /** Where Python environments are cached (shared by all evaluators with the same requirements). @default "<dataDir>/envs" */
   envDir: z.string().min(1).optional(),
   /**
