@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from
 import { createKyselyStore, migrateToLatest } from '../kysely-store.js';
 import type { Store } from '../port.js';
 import type { Database } from '../schema.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 /** Prepared statements kept per SQL text: hot queries (row batches) are prepared once. */
 const STATEMENT_CACHE_SIZE = 64;
@@ -18,15 +19,21 @@ export async function openSqliteStore(path: string): Promise<Store> {
   handle.pragma('synchronous = NORMAL');
   handle.pragma('busy_timeout = 5000');
   handle.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  // A 32 MiB threshold: normally the checkpoint thread has copied the WAL long before.
+  handle.pragma('wal_autocheckpoint = 8192');
+  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(path);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, checkpointer) }) });
   await migrateToLatest(db, 'sqlite');
   return createKyselyStore(db, 'sqlite');
 }
 
-function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(handle: BetterSqlite3.Database, checkpointer?: Checkpointer): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => handle.close(),
+    close: () => {
+      handle.close();
+      return checkpointer?.close();
+    },
     prepare(sql: string): SqliteStatement {
       const hit = cache.get(sql);
       if (hit) return hit;
