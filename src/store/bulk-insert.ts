@@ -25,9 +25,20 @@ export async function insertMany(db: Kysely<any>, table: string, columns: readon
     return;
   }
   for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_STATEMENT) {
-    const batch = rows.slice(start, start + SQLITE_ROWS_PER_STATEMENT);
-    await db.executeQuery(CompiledQuery.raw(sqliteInsert(table, names, columns.length, batch.length), batch.flat()));
+    const count = Math.min(SQLITE_ROWS_PER_STATEMENT, rows.length - start);
+    await db.executeQuery(CompiledQuery.raw(sqliteInsert(table, names, columns.length, count), flatten(rows, start, count, columns.length)));
   }
+}
+
+/** The batch's values in one array: a plain loop, as `slice().flat()` took about 1 ms per 1,000 rows. */
+function flatten(rows: readonly (readonly unknown[])[], start: number, count: number, width: number): unknown[] {
+  const values = new Array<unknown>(count * width);
+  let at = 0;
+  for (let r = start; r < start + count; r++) {
+    const row = rows[r]!;
+    for (let c = 0; c < width; c++) values[at++] = row[c];
+  }
+  return values;
 }
 
 function sqliteInsert(table: string, names: string, width: number, count: number): string {
