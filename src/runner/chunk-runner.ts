@@ -26,6 +26,8 @@ export interface ChunkOutcome {
    */
   kind: 'done' | 'lost' | 'stopped' | 'unavailable';
   remainingChunks?: number;
+  /** The job's counters right after this chunk was written ('done' only). */
+  progress?: { rowsDone: number; rowsErrored: number };
 }
 
 /**
@@ -120,7 +122,7 @@ export async function runChunk(
     });
   }
   const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows, results, now: nowIso() });
-  return written ? { kind: 'done', remainingChunks: written.remainingChunks } : { kind: 'lost' };
+  return written ? { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress } : { kind: 'lost' };
 }
 
 function slices<T>(items: readonly T[], size: number): T[][] {

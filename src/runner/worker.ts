@@ -90,8 +90,11 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
   }
 
   async function work(pools: SlotPools, lease: ChunkLease): Promise<void> {
-    const job = await store.jobs.update(lease.accountId, lease.jobId, { state: 'JOB_STATE_RUNNING', startTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] })
-      ?? (await store.jobs.get(lease.accountId, lease.jobId));
+    // Only a job's first chunk finds it PENDING: read first, and write the transition only then.
+    const seen = await store.jobs.get(lease.accountId, lease.jobId);
+    const job = seen?.state === 'JOB_STATE_PENDING'
+      ? ((await store.jobs.update(lease.accountId, lease.jobId, { state: 'JOB_STATE_RUNNING', startTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] })) ?? (await store.jobs.get(lease.accountId, lease.jobId)))
+      : seen;
     if (!job) return;
     const logLines: { time: string; text: string }[] = [];
     pools.setLogSink((text) => logLines.push({ time: nowIso(), text }));
@@ -105,7 +108,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
       await store.jobs.appendLog(job.accountId, job.id, logLines.splice(0));
       if (outcome.kind === 'stopped') await afterStop(lease);
       if (outcome.kind === 'unavailable') await evaluatorUnavailable(lease, job);
-      if (outcome.kind === 'done') await afterChunk(job, outcome.remainingChunks ?? 1);
+      if (outcome.kind === 'done') await afterChunk(job, outcome.remainingChunks ?? 1, outcome.progress);
     } catch (error: unknown) {
       await store.jobs.releaseChunk(lease);
       throw error;
@@ -142,8 +145,9 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     await failJob(store, job, reason);
   }
 
-  async function afterChunk(job: JobRecord, remainingChunks: number): Promise<void> {
-    const fresh = (await store.jobs.get(job.accountId, job.id)) ?? job;
+  async function afterChunk(job: JobRecord, remainingChunks: number, progress?: { rowsDone: number; rowsErrored: number }): Promise<void> {
+    // The write returned the counters; only the limits (which never change) come from `job`.
+    const fresh = progress ? { ...job, progress: { ...job.progress, ...progress } } : ((await store.jobs.get(job.accountId, job.id)) ?? job);
     const { rowsDone, rowsErrored, rowsTotal } = fresh.progress;
     const share = rowsDone > 0 ? rowsErrored / rowsDone : 0;
     if (rowsDone >= Math.min(rowsTotal, MIN_ROWS_FOR_ERROR_RATE) && share > fresh.settings.maxErrorRate) {

@@ -189,7 +189,8 @@ export interface JobRepo {
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
    */
-  completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number } | undefined>;
+  /** undefined when the lease was lost; `progress` is the job's counters after this chunk (none if the job is gone). */
+  completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number; progress?: { rowsDone: number; rowsErrored: number } } | undefined>;
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;

@@ -235,12 +235,14 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   await insertMany(tx, 'rows', ROW_COLUMNS, c.rows.map((r) => [set, r.idx, r.text]));
   await insertMany(tx, 'job_results', RESULT_COLUMNS, c.results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]));
   const errored = c.results.filter((r) => r.errorKind !== '').length;
-  await tx
+  // The new counters come back with the update: the worker checks the error rate without a read.
+  const counters = await tx
     .updateTable('evaluation_jobs')
     .set((eb) => ({ rows_done: eb('rows_done', '+', c.results.length), rows_errored: eb('rows_errored', '+', errored), update_time: c.now }))
     .where('account_id', '=', lease.accountId)
     .where('id', '=', lease.jobId)
-    .execute();
+    .returning(['rows_done', 'rows_errored'])
+    .executeTakeFirst();
   const remaining = await tx
     .selectFrom('job_chunks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -248,7 +250,7 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
     .where('job_id', '=', lease.jobId)
     .where('state', '!=', 'done')
     .executeTakeFirstOrThrow();
-  return { remainingChunks: Number(remaining.n) };
+  return { remainingChunks: Number(remaining.n), progress: counters && { rowsDone: Number(counters.rows_done), rowsErrored: Number(counters.rows_errored) } };
 }
 
 async function insertChunks(tx: Transaction<Database>, accountId: string, jobId: string, ranges: readonly Range[]): Promise<void> {
