@@ -144,7 +144,15 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
       return rows.map(jobRecordOf);
     },
     async readResults(rowSetId, afterIdx, limit) {
-      const rows = await db.selectFrom('job_results').selectAll().where('row_set_id', '=', rowSetId).where('idx', '>', afterIdx).orderBy('idx').limit(limit).execute();
+      // Only what a result holds (finalising reads every result of the job).
+      const rows = await db
+        .selectFrom('job_results')
+        .select(['idx', 'score', 'is_valid', 'error_kind', 'ms', 'metrics'])
+        .where('row_set_id', '=', rowSetId)
+        .where('idx', '>', afterIdx)
+        .orderBy('idx')
+        .limit(limit)
+        .execute();
       return rows.map(toResult);
     },
     async listResults(rowSetId, request) {
@@ -307,6 +315,8 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
   };
 }
 
-function toResult(row: Database['job_results']): RowResult {
-  return { idx: Number(row.idx), score: Number(row.score), isScoreValid: row.is_valid === 1, errorKind: row.error_kind, ms: Number(row.ms), metrics: JSON.parse(row.metrics) as Record<string, number> };
+function toResult(row: Omit<Database['job_results'], 'row_set_id'>): RowResult {
+  // Most evaluators report no metrics: skip a parse per row for them.
+  const metrics = row.metrics === '{}' ? {} : (JSON.parse(row.metrics) as Record<string, number>);
+  return { idx: Number(row.idx), score: Number(row.score), isScoreValid: row.is_valid === 1, errorKind: row.error_kind, ms: Number(row.ms), metrics };
 }
