@@ -164,3 +164,13 @@ function contains(eb: AnyBuilder, column: string, value: string): Expression<Sql
   if (value === '') return like;
   return eb.and([like, sql<SqlBool>`replace(${sql.ref(column)}, ${value}, '') <> ${sql.ref(column)}`]);
 }
+
+/** A page of one account's resources of `table` (id column `id`), each row mapped to its record. */
+export async function listAccountPage<Row, T>(
+  db: Kysely<any>,
+  { table, accountId, fields, request }: { table: string; accountId: string; fields: ListFields; request: ListPageParams['request'] },
+  toItem: (row: Row) => T,
+): Promise<{ items: T[]; nextPageToken: string; totalSize: number }> {
+  const page = await listPage<Row>(db, { table, scope: { account_id: accountId }, idColumn: 'id', fields, request });
+  return { items: page.rows.map(toItem), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
+}

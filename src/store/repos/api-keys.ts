@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ListFields } from '../../domain/listing.js';
 import type { ApiKeyRecord, Role } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
-import { listPage } from '../listing.js';
+import { listAccountPage } from '../listing.js';
 import type { ApiKeyRepo } from '../port.js';
 import type { Database } from '../schema.js';
 
@@ -33,16 +33,7 @@ export function createApiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
         .executeTakeFirst();
       return row && toRecord(row);
     },
-    async list(accountId, request) {
-      const page = await listPage<Database['api_keys']>(db, {
-        table: 'api_keys',
-        scope: { account_id: accountId },
-        idColumn: 'id',
-        fields: API_KEY_LIST_FIELDS,
-        request,
-      });
-      return { items: page.rows.map(toRecord), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
-    },
+    list: (accountId, request) => listAccountPage(db, { table: 'api_keys', accountId, fields: API_KEY_LIST_FIELDS, request }, toRecord),
     async delete(accountId, id) {
       const result = await db
         .deleteFrom('api_keys')

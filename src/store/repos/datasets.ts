@@ -9,7 +9,7 @@ import {
   type ResourceStatus,
 } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
-import { listPage } from '../listing.js';
+import { listAccountPage } from '../listing.js';
 import type { DatasetPatch, DatasetRepo } from '../port.js';
 import type { Database, DatasetsTable } from '../schema.js';
 
@@ -42,16 +42,7 @@ export function createDatasetRepo(db: Kysely<Database>): DatasetRepo {
         db.insertInto('datasets').values(toRow(record)).execute(),
       );
     },
-    async list(accountId, request) {
-      const page = await listPage<DatasetsTable>(db, {
-        table: 'datasets',
-        scope: { account_id: accountId },
-        idColumn: 'id',
-        fields: DATASET_LIST_FIELDS,
-        request,
-      });
-      return { items: page.rows.map(toRecord), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
-    },
+    list: (accountId, request) => listAccountPage(db, { table: 'datasets', accountId, fields: DATASET_LIST_FIELDS, request }, toRecord),
     async update(accountId, id, patch) {
       await db
         .updateTable('datasets')

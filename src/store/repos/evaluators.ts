@@ -3,7 +3,7 @@ import { EVALUATOR_STATES, type EvaluatorRecord, type EvaluatorSpec, type Evalua
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
-import { listPage } from '../listing.js';
+import { listAccountPage } from '../listing.js';
 import type { EvaluatorPatch, EvaluatorRepo } from '../port.js';
 import type { Database, EvaluatorsTable } from '../schema.js';
 
@@ -34,16 +34,7 @@ export function createEvaluatorRepo(db: Kysely<Database>): EvaluatorRepo {
         db.insertInto('evaluators').values(toRow(record)).execute(),
       );
     },
-    async list(accountId, request) {
-      const page = await listPage<EvaluatorsTable>(db, {
-        table: 'evaluators',
-        scope: { account_id: accountId },
-        idColumn: 'id',
-        fields: EVALUATOR_LIST_FIELDS,
-        request,
-      });
-      return { items: page.rows.map(toRecord), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
-    },
+    list: (accountId, request) => listAccountPage(db, { table: 'evaluators', accountId, fields: EVALUATOR_LIST_FIELDS, request }, toRecord),
     async update(accountId, id, patch, options = {}) {
       let query = db.updateTable('evaluators').set(patchToRow(patch)).where('account_id', '=', accountId).where('id', '=', id);
       if (options.ifGeneration !== undefined) query = query.where('build_generation', '=', options.ifGeneration);

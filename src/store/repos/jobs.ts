@@ -5,7 +5,7 @@ import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
 import { insertMany, type BulkColumn } from '../bulk-insert.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
-import { listPage } from '../listing.js';
+import { listAccountPage, listPage } from '../listing.js';
 import type { ChunkCompletion, JobPatch, JobRepo, LeaseRequest } from '../port.js';
 import type { Database, EvaluationJobsTable } from '../schema.js';
 
@@ -52,10 +52,7 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
         }
       });
     },
-    async list(accountId, request) {
-      const page = await listPage<EvaluationJobsTable>(db, { table: 'evaluation_jobs', scope: { account_id: accountId }, idColumn: 'id', fields: JOB_LIST_FIELDS, request });
-      return { items: page.rows.map(jobRecordOf), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
-    },
+    list: (accountId, request) => listAccountPage(db, { table: 'evaluation_jobs', accountId, fields: JOB_LIST_FIELDS, request }, jobRecordOf),
     async update(accountId, id, patch, options = {}) {
       let query = db.updateTable('evaluation_jobs').set(patchToRow(patch)).where('account_id', '=', accountId).where('id', '=', id);
       if (options.ifStates) query = query.where('state', 'in', options.ifStates);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ListFields } from '../../domain/listing.js';
 import type { SecretRecord } from '../../domain/secrets.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
-import { listPage } from '../listing.js';
+import { listAccountPage } from '../listing.js';
 import type { SecretRepo } from '../port.js';
 import type { Database, SecretsTable } from '../schema.js';
 
@@ -26,10 +26,7 @@ export function createSecretRepo(db: Kysely<Database>): SecretRepo {
       await alreadyExistsOnConflict(conflictMessage(record), () => db.insertInto('secrets').values(toRow(record)).execute());
     },
     get,
-    async list(accountId, request) {
-      const page = await listPage<SecretsTable>(db, { table: 'secrets', scope: { account_id: accountId }, idColumn: 'id', fields: SECRET_LIST_FIELDS, request });
-      return { items: page.rows.map(toRecord), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
-    },
+    list: (accountId, request) => listAccountPage(db, { table: 'secrets', accountId, fields: SECRET_LIST_FIELDS, request }, toRecord),
     async listAll(accountId) {
       const rows = await db.selectFrom('secrets').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
       return rows.map(toRecord);
