@@ -4,7 +4,7 @@
  * to COMPLETED, the server's peak memory, and the latency from create to the first scored row
  * with a warm build; beside bench/baseline.py doing the same work in one Python process.
  *
- *   npx tsx bench/job.ts [--rows 100000] [--slots N]
+ *   npx tsx bench/job.ts [--rows 100000] [--slots N] [--server-heap-mb MB]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, slots: { type: 'string' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, slots: { type: 'string' }, 'server-heap-mb': { type: 'string' } } });
 const ROWS = Number(values.rows);
 const KEY = 'tly_bench_job_key_0123456789';
 const EVALUATE = 'def evaluate(messages, ground_truth=None, **kwargs):\n    return {"score": 1.0 if messages[-1]["content"] == ground_truth else 0.0}\n';
@@ -52,6 +52,8 @@ async function startServer(): Promise<{ base: string; pid: number; stop: () => v
     TALLY_RATE_LIMIT_PER_MINUTE: '0',
   };
   if (values.slots) env['TALLY_WORKER_SLOTS'] = values.slots;
+  // A capped heap shows that memory is bounded, not merely collected late.
+  if (values['server-heap-mb']) env['NODE_OPTIONS'] = `--max-old-space-size=${values['server-heap-mb']}`;
   const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   // Keep reading stdout after the start line: a closed pipe would make the server's next write fail.
   let output = '';
