@@ -24,7 +24,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     signedUrls: createSignedUrlRepo(db),
     evaluators: createEvaluatorRepo(db),
     blobs: createBlobRepo(db),
-    jobs: createJobRepo(db),
+    jobs: createJobRepo(db, dialect),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
     close: () => db.destroy(),

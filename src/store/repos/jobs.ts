@@ -1,4 +1,4 @@
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
 import type { Range } from '../../domain/chunking.js';
 import type { ListFields } from '../../domain/listing.js';
@@ -6,7 +6,7 @@ import type { ResourceStatus } from '../../domain/types.js';
 import { insertMany, type BulkColumn } from '../bulk-insert.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
 import { listAccountPage, listPage } from '../listing.js';
-import type { ChunkCompletion, JobPatch, JobRepo, LeaseRequest } from '../port.js';
+import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '../port.js';
 import type { Database, EvaluationJobsTable } from '../schema.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
@@ -34,7 +34,7 @@ export const RESULT_LIST_FIELDS: ListFields = {
 /** Candidates examined per lease attempt; a lost race moves on to the next one. */
 const LEASE_CANDIDATES = 16;
 
-export function createJobRepo(db: Kysely<Database>): JobRepo {
+export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
   const get = async (accountId: string, id: string): Promise<JobRecord | undefined> => {
     const row = await db.selectFrom('evaluation_jobs').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
     return row && jobRecordOf(row);
@@ -107,7 +107,7 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
         .execute();
       return rows.map(jobRecordOf);
     },
-    leaseChunk: (request) => leaseChunk(db, request),
+    leaseChunk: (request) => leaseChunk(db, dialect, request),
     async renewLease(lease, expireTime) {
       const result = await db
         .updateTable('job_chunks')
@@ -170,7 +170,39 @@ export function createJobRepo(db: Kysely<Database>): JobRepo {
   };
 }
 
-async function leaseChunk(db: Kysely<Database>, { owner, now, expireTime, accountLimit }: LeaseRequest): Promise<ChunkLease | undefined> {
+interface Candidate {
+  account_id: string;
+  job_id: string;
+  idx: number;
+  attempts: number;
+}
+
+interface LeaseTerms {
+  owner: string;
+  now: string;
+  expireTime: string;
+  limits: { job: number; account: number };
+}
+
+async function claimWithinLimits(tx: Kysely<Database>, candidate: Candidate, terms: LeaseTerms): Promise<boolean> {
+  if (!(await withinLimits(tx, candidate.account_id, candidate.job_id, terms.limits.job, terms.limits.account, terms.now))) return false;
+  return claimChunk(tx, candidate, terms);
+}
+
+/** Compare-and-set: the chunk is ours only if it is still free when the update runs. */
+async function claimChunk(db: Kysely<Database>, candidate: Candidate, { owner, now, expireTime }: LeaseTerms): Promise<boolean> {
+  const result = await db
+    .updateTable('job_chunks')
+    .set({ state: 'leased', lease_owner: owner, lease_expire_time: expireTime, attempts: candidate.attempts + 1 })
+    .where('account_id', '=', candidate.account_id)
+    .where('job_id', '=', candidate.job_id)
+    .where('idx', '=', candidate.idx)
+    .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expire_time', '<', now)])]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+async function leaseChunk(db: Kysely<Database>, dialect: Dialect, { owner, now, expireTime, accountLimit }: LeaseRequest): Promise<ChunkLease | undefined> {
   const candidates = await db
     .selectFrom('job_chunks as c')
     .innerJoin('evaluation_jobs as j', (join) => join.onRef('j.account_id', '=', 'c.account_id').onRef('j.id', '=', 'c.job_id'))
@@ -184,17 +216,17 @@ async function leaseChunk(db: Kysely<Database>, { owner, now, expireTime, accoun
     .execute();
   for (const candidate of candidates) {
     const settings = JSON.parse(candidate.settings) as JobSettings;
-    if (!(await withinLimits(db, candidate.account_id, candidate.job_id, settings.concurrency, accountLimit, now))) continue;
-    // Compare-and-set: the chunk is ours only if it is still free when the update runs.
-    const result = await db
-      .updateTable('job_chunks')
-      .set({ state: 'leased', lease_owner: owner, lease_expire_time: expireTime, attempts: candidate.attempts + 1 })
-      .where('account_id', '=', candidate.account_id)
-      .where('job_id', '=', candidate.job_id)
-      .where('idx', '=', candidate.idx)
-      .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expire_time', '<', now)])]))
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) {
+    const limited = settings.concurrency > 0 || accountLimit > 0;
+    const lease = { owner, now, expireTime, limits: { job: settings.concurrency, account: accountLimit } };
+    // With a limit, counting the live leases and taking one must be one step, or two workers
+    // that both counted one lease below the limit would both take one.
+    const won = limited
+      ? await db.transaction().execute(async (tx) => {
+          if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${candidate.account_id}))`.execute(tx);
+          return claimWithinLimits(tx, candidate, lease);
+        })
+      : await claimChunk(db, candidate, lease);
+    if (won) {
       return { accountId: candidate.account_id, jobId: candidate.job_id, index: candidate.idx, start: candidate.start_idx, end: candidate.end_idx, owner, attempts: candidate.attempts + 1 };
     }
   }
