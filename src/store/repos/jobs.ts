@@ -217,15 +217,15 @@ async function leaseChunk(db: Kysely<Database>, dialect: Dialect, { owner, now, 
   for (const candidate of candidates) {
     const settings = JSON.parse(candidate.settings) as JobSettings;
     const limited = settings.concurrency > 0 || accountLimit > 0;
-    const lease = { owner, now, expireTime, limits: { job: settings.concurrency, account: accountLimit } };
+    const terms = { owner, now, expireTime, limits: { job: settings.concurrency, account: accountLimit } };
     // With a limit, counting the live leases and taking one must be one step, or two workers
     // that both counted one lease below the limit would both take one.
     const won = limited
       ? await db.transaction().execute(async (tx) => {
           if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${candidate.account_id}))`.execute(tx);
-          return claimWithinLimits(tx, candidate, lease);
+          return claimWithinLimits(tx, candidate, terms);
         })
-      : await claimChunk(db, candidate, lease);
+      : await claimChunk(db, candidate, terms);
     if (won) {
       return { accountId: candidate.account_id, jobId: candidate.job_id, index: candidate.idx, start: candidate.start_idx, end: candidate.end_idx, owner, attempts: candidate.attempts + 1 };
     }
