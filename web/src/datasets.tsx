@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, JsonlReader, idOf, type Api, type Dataset } from './api.js';
-import { Conversation, ErrorBox, Json, Link, Pager, StateBadge, fmtInt, fmtTime, navigate, useLoad } from './ui.js';
+import { Conversation, ErrorBox, Json, Link, Pager, StateBadge, fmtInt, fmtTime, navigate, useLoad, usePageTokens } from './ui.js';
 
 const PAGE_ROWS = 50;
 
@@ -55,10 +55,10 @@ function UploadForm({ api, onDone }: { api: Api; onDone: (id: string) => void })
 }
 
 export function DatasetList({ api }: { api: Api }) {
-  const [pageTokens, setPageTokens] = useState<string[]>(['']);
-  const page = pageTokens.length - 1;
+  const pages = usePageTokens();
+  const { page } = pages;
   const list = useLoad(
-    () => api.get<{ datasets: Dataset[]; nextPageToken: string; totalSize: number }>('datasets', { orderBy: 'createTime desc', pageSize: 50, pageToken: pageTokens[page] }),
+    () => api.get<{ datasets: Dataset[]; nextPageToken: string; totalSize: number }>('datasets', { orderBy: 'createTime desc', pageSize: 50, pageToken: pages.token }),
     [api, page],
   );
   return (
@@ -103,7 +103,7 @@ export function DatasetList({ api }: { api: Api }) {
           ) : null}
         </tbody>
       </table>
-      <Pager page={page} hasNext={!!list.data?.nextPageToken} onPrev={() => setPageTokens((t) => t.slice(0, -1))} onNext={() => setPageTokens((t) => [...t, list.data!.nextPageToken])} />
+      <Pager page={page} hasNext={!!list.data?.nextPageToken} onPrev={pages.prev} onNext={() => pages.next(list.data!.nextPageToken)} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { TERMINAL_JOB_STATES, idOf, parseStats, type Api, type Dataset, type Evaluator, type Job, type Leaderboard, type Result } from './api.js';
 import { Histogram } from './charts.js';
-import { Conversation, ErrorBox, Json, Link, Pager, ProgressBar, StateBadge, fmtDuration, fmtInt, fmtNum, fmtPct, fmtTime, navigate, useLoad } from './ui.js';
+import { Conversation, ErrorBox, Json, Link, Pager, ProgressBar, StateBadge, fmtDuration, fmtInt, fmtNum, fmtPct, fmtTime, navigate, useLoad, usePageTokens } from './ui.js';
 
 const isRunning = (job: Job) => !TERMINAL_JOB_STATES.has(job.state);
 const fmtMs = (ms: number) => (ms < 10 ? ms.toFixed(2) : fmtInt(Math.round(ms)));
@@ -24,10 +24,10 @@ export function ScoreWithCi({ metrics }: { metrics: Record<string, number> | und
 }
 
 export function JobList({ api }: { api: Api }) {
-  const [pageTokens, setPageTokens] = useState<string[]>(['']);
-  const page = pageTokens.length - 1;
+  const pages = usePageTokens();
+  const { page } = pages;
   const list = useLoad(
-    () => api.get<{ evaluationJobs: Job[]; nextPageToken: string; totalSize: number }>('evaluationJobs', { orderBy: 'createTime desc', pageSize: 50, pageToken: pageTokens[page] }),
+    () => api.get<{ evaluationJobs: Job[]; nextPageToken: string; totalSize: number }>('evaluationJobs', { orderBy: 'createTime desc', pageSize: 50, pageToken: pages.token }),
     [api, page],
     { pollMs: 1000, keepPolling: (l) => l.evaluationJobs.some(isRunning) },
   );
@@ -91,7 +91,7 @@ export function JobList({ api }: { api: Api }) {
           ) : null}
         </tbody>
       </table>
-      <Pager page={page} hasNext={!!list.data?.nextPageToken} onPrev={() => setPageTokens((t) => t.slice(0, -1))} onNext={() => setPageTokens((t) => [...t, list.data!.nextPageToken])} />
+      <Pager page={page} hasNext={!!list.data?.nextPageToken} onPrev={pages.prev} onNext={() => pages.next(list.data!.nextPageToken)} />
     </div>
   );
 }
@@ -306,21 +306,21 @@ function ResultView({ result, onClose }: { result: Result; onClose: () => void }
 function Results({ api, id, version }: { api: Api; id: string; version: string }) {
   const [sort, setSort] = useState<Sort>('index');
   const [filter, setFilter] = useState<Filter>('all');
-  const [pageTokens, setPageTokens] = useState<string[]>(['']);
+  const pages = usePageTokens();
   const [selected, setSelected] = useState<Result | null>(null);
-  const page = pageTokens.length - 1;
+  const { page } = pages;
   const results = useLoad(
     () =>
       api.get<{ results: Result[]; nextPageToken: string; totalSize: number }>(`evaluationJobs/${encodeURIComponent(id)}:listResults`, {
         pageSize: 50,
-        pageToken: pageTokens[page],
+        pageToken: pages.token,
         orderBy: sort,
         filter: FILTERS[filter],
       }),
     [api, id, sort, filter, page, version],
   );
   const reset = () => {
-    setPageTokens(['']);
+    pages.reset();
     setSelected(null);
   };
   return (
@@ -400,8 +400,8 @@ function Results({ api, id, version }: { api: Api; id: string; version: string }
       <Pager
         page={page}
         hasNext={!!results.data?.nextPageToken}
-        onPrev={() => setPageTokens((t) => t.slice(0, -1))}
-        onNext={() => setPageTokens((t) => [...t, results.data!.nextPageToken])}
+        onPrev={pages.prev}
+        onNext={() => pages.next(results.data!.nextPageToken)}
         label={`Page ${page + 1} of ${fmtInt(Math.max(1, Math.ceil((results.data?.totalSize ?? 0) / 50)))}`}
       />
       {selected ? <ResultView result={selected} onClose={() => setSelected(null)} /> : null}

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { idOf, type Api, type Job, type Leaderboard } from './api.js';
 import { CiChart } from './charts.js';
 import { ScoreWithCi } from './jobs.js';
-import { ErrorBox, Link, Pager, StateBadge, fmtInt, fmtTime, useLoad } from './ui.js';
+import { ErrorBox, Link, Pager, StateBadge, fmtInt, fmtTime, useLoad, usePageTokens } from './ui.js';
 
 export function LeaderboardList({ api }: { api: Api }) {
   const list = useLoad(() => api.listAll<Leaderboard>('leaderboards', 'leaderboards', { orderBy: 'createTime desc' }), [api]);
@@ -77,10 +77,10 @@ export function LeaderboardList({ api }: { api: Api }) {
 
 export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
   const board = useLoad(() => api.get<{ leaderboard: Leaderboard }>(`leaderboards/${encodeURIComponent(id)}`), [api, id]);
-  const [pageTokens, setPageTokens] = useState<string[]>(['']);
-  const page = pageTokens.length - 1;
+  const pages = usePageTokens();
+  const { page } = pages;
   const jobs = useLoad(
-    () => api.get<{ evaluationJobs: Job[]; nextPageToken: string }>(`leaderboards/${encodeURIComponent(id)}:listEvaluationJobs`, { pageSize: 50, pageToken: pageTokens[page] }),
+    () => api.get<{ evaluationJobs: Job[]; nextPageToken: string }>(`leaderboards/${encodeURIComponent(id)}:listEvaluationJobs`, { pageSize: 50, pageToken: pages.token }),
     [api, id, page],
     { pollMs: 2000, keepPolling: (l) => l.evaluationJobs.some((j) => j.metrics?.['score'] === undefined && !['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'].includes(j.state)) },
   );
@@ -136,7 +136,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
           ) : null}
         </tbody>
       </table>
-      <Pager page={page} hasNext={!!jobs.data?.nextPageToken} onPrev={() => setPageTokens((t) => t.slice(0, -1))} onNext={() => setPageTokens((t) => [...t, jobs.data!.nextPageToken])} />
+      <Pager page={page} hasNext={!!jobs.data?.nextPageToken} onPrev={pages.prev} onNext={() => pages.next(jobs.data!.nextPageToken)} />
       {scored.length ? (
         <section>
           <h2>Scores with 95% confidence intervals</h2>

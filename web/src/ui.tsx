@@ -126,6 +126,21 @@ export function ProgressBar({ progress, state }: { progress: Progress | undefine
   );
 }
 
+/**
+ * Server-side paging: the page tokens seen so far form a stack, so Prev pops and Next pushes the
+ * token the server returned. `reset` goes back to the first page (a new sort or filter).
+ */
+export function usePageTokens() {
+  const [tokens, setTokens] = useState<string[]>(['']);
+  return {
+    page: tokens.length - 1,
+    token: tokens[tokens.length - 1]!,
+    prev: () => setTokens((t) => t.slice(0, -1)),
+    next: (token: string) => setTokens((t) => [...t, token]),
+    reset: () => setTokens(['']),
+  };
+}
+
 export function Pager({ page, hasNext, onPrev, onNext, label }: { page: number; hasNext: boolean; onPrev: () => void; onNext: () => void; label?: string }) {
   return (
     <div className="pager">
