@@ -4,7 +4,9 @@
  * to COMPLETED, the server's peak memory, and the latency from create to the first scored row
  * with a warm build; beside bench/baseline.py doing the same work in one Python process.
  *
- *   npx tsx bench/job.ts [--rows 100000] [--slots N] [--server-heap-mb MB]
+ *   npx tsx bench/job.ts [--rows 100000] [--slots N] [--server-heap-mb MB] [--cpu-prof DIR]
+ *
+ * --cpu-prof writes the server's V8 CPU profile into DIR (open it in Chrome DevTools).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, slots: { type: 'string' }, 'server-heap-mb': { type: 'string' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, slots: { type: 'string' }, 'server-heap-mb': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const ROWS = Number(values.rows);
 const KEY = 'tly_bench_job_key_0123456789';
 const EVALUATE = 'def evaluate(messages, ground_truth=None, **kwargs):\n    return {"score": 1.0 if messages[-1]["content"] == ground_truth else 0.0}\n';
@@ -44,7 +46,20 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
-async function startServer(): Promise<{ base: string; pid: number; stop: () => void }> {
+/** CPU seconds (user + system) used so far by a process, and by each of its live descendants. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function descendants(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+const sandboxCpu = (pid: number) => descendants(pid).reduce((sum, child) => sum + cpuSeconds(child), 0);
+
+async function startServer(): Promise<{ base: string; pid: number; stop: () => Promise<void> }> {
   const env: Record<string, string | undefined> = {
     ...process.env, TALLY_DATA_DIR: join(dir, 'data'), TALLY_PORT: '0', TALLY_API_KEY: KEY, TALLY_ACCOUNT_ID: 'bench',
     TALLY_ENV_DIR: join(tmpdir(), 'tally-test-envs'),
@@ -54,16 +69,26 @@ async function startServer(): Promise<{ base: string; pid: number; stop: () => v
   if (values.slots) env['TALLY_WORKER_SLOTS'] = values.slots;
   // A capped heap shows that memory is bounded, not merely collected late.
   if (values['server-heap-mb']) env['NODE_OPTIONS'] = `--max-old-space-size=${values['server-heap-mb']}`;
-  const child = spawn(join(import.meta.dirname, '..', 'bin', 'tally'), ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...profile, join(import.meta.dirname, '..', 'bin', 'tally.mjs'), 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   // Keep reading stdout after the start line: a closed pipe would make the server's next write fail.
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += String(chunk);
       const match = /listening on (\S+)/.exec(output);
-      if (match) resolve({ base: match[1]!, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+      if (match) resolve({ base: match[1]!, pid: child.pid!, stop: () => stopChild(child) });
     });
     child.once('exit', () => reject(new Error(`server did not start: ${output}`)));
+  });
+}
+
+/** Waits for the exit too: a CPU profile is written as the server exits. */
+function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
   });
 }
 
@@ -94,6 +119,7 @@ try {
   const idle = rssMb(server.pid);
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid))), 100);
+  const cpuBefore = { server: cpuSeconds(server.pid), sandbox: sandboxCpu(server.pid) };
   const start = performance.now();
   await api(server.base, 'POST', `${a}/evaluationJobs`, job('big'));
   const done = await until(async () => {
@@ -102,6 +128,7 @@ try {
   }, 25);
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
+  const cpu = { server: cpuSeconds(server.pid) - cpuBefore.server, sandbox: sandboxCpu(server.pid) - cpuBefore.sandbox };
   if (done['state'] !== 'JOB_STATE_COMPLETED') throw new Error(`job ended ${done['state']}: ${JSON.stringify(done['status'])}`);
 
   const latencyStart = performance.now();
@@ -114,9 +141,10 @@ try {
   console.log(`baseline.py (one Python process, JSONL in/out): ${baseline.seconds.toFixed(2)} s, ${Math.round(baseline.rows_per_second)} rows/s`);
   console.log(`tally job (create -> COMPLETED):               ${seconds.toFixed(2)} s, ${Math.round(tallyRate)} rows/s`);
   console.log(`ratio tally/baseline: ${(tallyRate / baseline.rows_per_second).toFixed(2)}`);
+  console.log(`CPU during the job: server ${cpu.server.toFixed(2)} s (all its threads), sandbox processes ${cpu.sandbox.toFixed(2)} s`);
   console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB`);
   console.log(`create -> first scored row (warm build, warm process): ${latencyMs.toFixed(0)} ms`);
   console.log(`metrics: score ${done['metrics']['score']}, rows ${done['metrics']['row_count']}`);
 } finally {
-  server.stop();
+  await server.stop();
 }
