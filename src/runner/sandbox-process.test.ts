@@ -306,7 +306,8 @@ describe('result shapes (insecure-local launcher)', () => {
       manifest: legacyManifest('shapes'),
       loadTimeoutMs: 10_000,
     });
-    const shapes = ['int', 'dataclass', 'model', 'plain', 'bool', 'string-score', 'inf-metric', 'bad-reason', 'huge', 'raise'];
+    const shapes = ['int', 'dataclass', 'model', 'plain', 'bool', 'string-score', 'inf-metric', 'bad-reason', 'huge', 'raise',
+      'dict', 'dict-nan', 'dict-inf', 'dict-str-subclass-reason', 'dict-empty-metrics'];
     const outcomes = await proc.scoreBatch(shapes.map((shape) => ({ shape })), { perRowTimeoutMs: 5_000 });
     await proc.close();
     const summary = outcomes.map((o) => (o.ok ? o.result : o.retry ? 'retry' : `${o.error.kind}: ${o.error.message}`));
@@ -321,6 +322,11 @@ describe('result shapes (insecure-local launcher)', () => {
       'invalid_result: reason must be a string or null, got int: 42',
       expect.stringMatching(/^invalid_result: result is \d+ bytes, more than the 1048576 allowed$/),
       'exception: ZeroDivisionError: division by zero',
+      { score: 0.5, is_score_valid: false, reason: 'ok', metrics: {} },
+      'invalid_result: score must be finite, got nan',
+      'invalid_result: score must be finite, got -inf',
+      { score: 0.5, is_score_valid: true, reason: 'sub', metrics: {} },
+      { score: -0, is_score_valid: true, reason: null, metrics: {} },
     ]);
   });
 });

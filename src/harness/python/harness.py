@@ -27,6 +27,7 @@ DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
 TRACEBACK_LINES = 12
 REPR_CHARS = 200
 LEGACY_KEYS = ("messages", "ground_truth", "tools")
+LEGACY_KEY_SET = frozenset(LEGACY_KEYS)
 
 _main_pid = os.getpid()
 
@@ -79,12 +80,11 @@ class ResultBuffer:
             self.batch_id, self.start, self.items, self.size = batch_id, 0, [], 0
 
     def add(self, encoded, careful):
+        # The 50 ms deadline is the flusher thread's (tick): a clock read per row cost more.
         with self.lock:
             self.items.append(encoded)
             self.size += len(encoded)
             if careful or len(self.items) >= FLUSH_COUNT or self.size >= FLUSH_BYTES:
-                self._flush_locked()
-            elif time.monotonic() - self.last_flush >= FLUSH_SECONDS:
                 self._flush_locked()
 
     def tick(self):
@@ -184,6 +184,10 @@ def normalize_metric(name, value):
 
 def normalize_result(value):
     """A number, a dict or an EvaluateResult-like object -> the wire result; else InvalidResult."""
+    if type(value) is dict:
+        fast = normalize_plain_dict(value)
+        if fast is not None:
+            return fast
     plain = to_plain(value)
     if isinstance(plain, (int, float)) and not isinstance(plain, bool):
         return {"score": check_score(plain, "score"), "is_score_valid": True, "reason": None, "metrics": {}}
@@ -198,6 +202,19 @@ def normalize_result(value):
         "reason": check_reason(plain.get("reason"), "reason"),
         "metrics": {str(k): normalize_metric(k, v) for k, v in metrics.items()},
     }
+
+
+def normalize_plain_dict(value):
+    """The commonest result, {"score": float[, "reason": str | None, "is_score_valid": ...]}
+    with no metrics, normalised without the general path's checks; None for anything else.
+    The output is what normalize_result's general path gives for the same dict."""
+    score = value.get("score")
+    if type(score) is not float or score - score != 0.0 or value.get("metrics"):
+        return None  # not a finite float (inf - inf and nan - nan are nan), or metrics to check
+    reason = value.get("reason")
+    if reason is not None and type(reason) is not str:
+        return None
+    return {"score": score, "is_score_valid": bool(value.get("is_score_valid", True)), "reason": reason, "metrics": {}}
 
 
 def tail_of_traceback(error):
@@ -285,12 +302,19 @@ def load_legacy(root, relative, func):
 
 
 def call_legacy(fn, row):
+    if row.keys() <= LEGACY_KEY_SET:  # no other keys: skip building the extra kwargs
+        return fn(messages=row.get("messages"), ground_truth=row.get("ground_truth"), tools=row.get("tools"))
     extra = {k: v for k, v in row.items() if k not in LEGACY_KEYS}
     return fn(messages=row.get("messages"), ground_truth=row.get("ground_truth"),
               tools=row.get("tools"), **extra)
 
 
+PLAIN_RESULT_TYPES = (dict, float, int, str, list, type(None), bool)
+
+
 def run_maybe_async(value, loop_holder):
+    if type(value) in PLAIN_RESULT_TYPES:  # never awaitable; isawaitable's ABC check is slow
+        return value
     if inspect.isawaitable(value):
         if not loop_holder:
             loop_holder.append(asyncio.new_event_loop())
@@ -448,7 +472,12 @@ def score_one(score_row, row, max_bytes):
             os._exit(70)  # a forked evaluator child must not answer for the row
         return error_outcome(error, round((time.perf_counter() - started) * 1000, 3))
     ms = round((time.perf_counter() - started) * 1000, 3)
-    return encode_or_error(lambda: value, ms, max_bytes)
+    try:  # encode_or_error, inlined: this runs once per row
+        return ok_outcome(value, ms, max_bytes)
+    except BaseException as error:
+        if os.getpid() != _main_pid:
+            os._exit(70)
+        return error_outcome(error, ms)
 
 
 def run_batch(scorer, buffer, message, max_bytes):
