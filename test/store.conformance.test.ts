@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../src/domain/jobs.js';
 import { nowIso, type DatasetRecord } from '../src/domain/types.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
@@ -102,6 +103,42 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
 
     expect(await store.datasets.delete('acme', 'swap')).toBe(true);
     expect(await store.rows.read(second, -1, 10)).toEqual([]);
+  });
+
+  it('writes chunks of output rows exactly once and reads them back in order, by index and after a delete', async () => {
+    const output = await store.rows.createSet('acme');
+    const now = nowIso();
+    const job: JobRecord = {
+      accountId: 'acme', id: 'j', displayName: 'j', createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_PENDING',
+      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: output, outputRowSetId: output,
+      settings: { ...DEFAULT_JOB_SETTINGS, chunkRows: 3 }, progress: { rowsTotal: 7, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
+      metrics: {}, outputStats: '', leaderboardIds: [],
+    };
+    await store.jobs.create(job, { runnable: true, ranges: [[0, 3], [3, 6], [6, 7]] });
+    const text = (idx: number) => JSON.stringify({ idx, s: `é😀"\\u2028${'x'.repeat(idx)}` });
+    const result = (idx: number): RowResult => ({ idx, score: idx / 10, isScoreValid: idx !== 4, errorKind: idx === 4 ? 'crash' : '', ms: 1, metrics: { m: idx } });
+    const lease = async () => (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
+    const written: number[] = [];
+    for (let chunk = 0; chunk < 3; chunk++) {
+      const held = await lease();
+      const idxs = Array.from({ length: held.end - held.start }, (_, i) => held.start + i);
+      const completion = { outputRowSetId: output, rows: idxs.map((idx) => ({ idx, text: text(idx) })), results: idxs.map(result), now: nowIso() };
+      expect(await store.jobs.completeChunk(held, completion)).toMatchObject({ remainingChunks: 2 - chunk });
+      // A second write of the same chunk (a worker whose lease was taken over) writes nothing.
+      expect(await store.jobs.completeChunk(held, completion)).toBeUndefined();
+      written.push(...idxs);
+    }
+    const all = Array.from({ length: 7 }, (_, i) => ({ idx: i, data: text(i) }));
+    expect(await store.rows.read(output, -1, 100)).toEqual(all);
+    expect(await store.rows.read(output, 1, 3)).toEqual(all.slice(2, 5));
+    expect(await store.rows.read(output, 6, 3)).toEqual([]);
+    expect((await store.jobs.readResults(output, -1, 100)).map((r) => r.idx)).toEqual(written);
+    const worst = await store.jobs.listResults(output, { orderBy: 'score', pageSize: 3, filter: 'errorKind = ""' });
+    expect(worst.items.map((r) => [r.idx, r.data])).toEqual([0, 1, 2].map((i) => [i, text(i)]));
+    const errored = await store.jobs.listResults(output, { filter: 'errorKind = "crash"' });
+    expect(errored.items.map((r) => [r.idx, r.data])).toEqual([[4, text(4)]]);
+    await store.rows.deleteSet(output);
+    expect(await store.rows.read(output, -1, 100)).toEqual([]);
   });
 
   it('lets a signed upload URL be claimed once, and released after a failure', async () => {

@@ -50,6 +50,14 @@ export interface RowsTable {
   data: string;
 }
 
+export interface RowBlocksTable {
+  row_set_id: number;
+  first_idx: number;
+  last_idx: number;
+  ends: string;
+  data: string;
+}
+
 export interface SignedUrlsTable {
   token_hash: string;
   account_id: string;
@@ -196,6 +204,7 @@ export interface Database {
   datasets: DatasetsTable;
   row_sets: RowSetsTable;
   rows: RowsTable;
+  row_blocks: RowBlocksTable;
   signed_urls: SignedUrlsTable;
   evaluators: EvaluatorsTable;
   blobs: BlobsTable;

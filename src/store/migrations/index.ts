@@ -5,6 +5,7 @@ import * as evaluators from './0002-evaluators.js';
 import * as jobs from './0003-jobs.js';
 import * as secrets from './0004-secrets.js';
 import * as evaluatorMode from './0005-evaluator-mode.js';
+import * as rowBlocks from './0006-row-blocks.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0003-jobs': jobs,
   '0004-secrets': secrets,
   '0005-evaluator-mode': evaluatorMode,
+  '0006-row-blocks': rowBlocks,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

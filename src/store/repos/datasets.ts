@@ -12,6 +12,7 @@ import { alreadyExistsOnConflict } from '../conflicts.js';
 import { listAccountPage } from '../listing.js';
 import type { DatasetPatch, DatasetRepo } from '../port.js';
 import type { Database, DatasetsTable } from '../schema.js';
+import { deleteRows } from './row-blocks.js';
 
 export const DATASET_LIST_FIELDS: ListFields = {
   datasetId: { column: 'id', type: 'string' },
@@ -120,7 +121,7 @@ export async function deleteRowSetIfUnused(db: Kysely<Database>, rowSetId: numbe
 }
 
 export async function deleteRowSet(db: Kysely<Database>, rowSetId: number): Promise<void> {
-  await db.deleteFrom('rows').where('row_set_id', '=', rowSetId).execute();
+  await deleteRows(db, rowSetId);
   await db.deleteFrom('row_sets').where('id', '=', rowSetId).execute();
 }
 

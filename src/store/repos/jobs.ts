@@ -8,6 +8,7 @@ import { alreadyExistsOnConflict } from '../conflicts.js';
 import { listAccountPage, listPage } from '../listing.js';
 import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '../port.js';
 import type { Database, EvaluationJobsTable } from '../schema.js';
+import { readRowsAt, writeRows } from './row-blocks.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
   evaluationJobId: { column: 'id', type: 'string' },
@@ -155,8 +156,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
     async listResults(rowSetId, request) {
       const page = await listPage<Database['job_results']>(db, { table: 'job_results', scope: { row_set_id: rowSetId }, idColumn: 'idx', fields: RESULT_LIST_FIELDS, request });
       const idxs = page.rows.map((r) => Number(r.idx));
-      const data = idxs.length === 0 ? [] : await db.selectFrom('rows').select(['idx', 'data']).where('row_set_id', '=', rowSetId).where('idx', 'in', idxs).execute();
-      const byIdx = new Map(data.map((d) => [Number(d.idx), d.data]));
+      const byIdx = await readRowsAt(db, rowSetId, idxs);
       return { items: page.rows.map((r) => ({ ...toResult(r), data: byIdx.get(Number(r.idx)) ?? '{}' })), nextPageToken: page.nextPageToken, totalSize: page.totalSize };
     },
     async appendLog(accountId, jobId, lines) {
@@ -255,7 +255,6 @@ function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: Ch
     .where('lease_owner', '=', lease.owner);
 }
 
-const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
 const RESULT_COLUMNS: readonly BulkColumn[] = [
   ['row_set_id', 'int8'], ['idx', 'int4'], ['score', 'float8'], ['is_valid', 'int4'], ['error_kind', 'text'], ['ms', 'float8'], ['metrics', 'text'],
 ];
@@ -269,7 +268,7 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner }).executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) return undefined;
   const set = c.outputRowSetId;
-  await insertMany(tx, 'rows', ROW_COLUMNS, c.rows.map((r) => [set, r.idx, r.text]));
+  await writeRows(tx, set, c.rows);
   await insertMany(tx, 'job_results', RESULT_COLUMNS, c.results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]));
   const errored = c.results.filter((r) => r.errorKind !== '').length;
   // The new counters come back with the update: the worker checks the error rate without a read.

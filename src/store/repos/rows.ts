@@ -3,6 +3,7 @@ import { nowIso } from '../../domain/types.js';
 import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
 import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
+import { readRows } from './row-blocks.js';
 
 /** Rows per INSERT statement: 3 parameters each keeps well under both engines' limits. */
 const ROWS_PER_STATEMENT = 1000;
@@ -27,17 +28,7 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
         }
       });
     },
-    async read(rowSetId, afterIdx, limit) {
-      const rows = await db
-        .selectFrom('rows')
-        .select(['idx', 'data'])
-        .where('row_set_id', '=', rowSetId)
-        .where('idx', '>', afterIdx)
-        .orderBy('idx')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({ idx: Number(r.idx), data: r.data }));
-    },
+    read: (rowSetId, afterIdx, limit) => readRows(db, rowSetId, afterIdx, limit),
     async deleteSet(rowSetId) {
       await deleteRowSet(db, rowSetId);
     },

@@ -1,0 +1,114 @@
+/**
+ * Where a row set's rows live. An upload stores one `rows` row per row; a job stores each chunk's
+ * output rows as one `row_blocks` row: a run of consecutive rows in one value, with where each
+ * row ends. Writing a chunk is then one insert instead of a thousand index entries (those were
+ * most of a job's SQLite time), and a block is read back whole. Readers never see the difference:
+ * everything that reads rows by row set and index goes through here.
+ */
+import type { Kysely } from 'kysely';
+import { insertMany, type BulkColumn } from '../bulk-insert.js';
+import type { Database } from '../schema.js';
+
+export interface StoredRow {
+  idx: number;
+  data: string;
+}
+
+interface BlockRow {
+  first_idx: number;
+  last_idx: number;
+  ends: string;
+  data: string;
+}
+
+const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
+
+/** Stores rows of a row set: as one block when their indexes are consecutive, else one by one. */
+export async function writeRows(db: Kysely<Database>, rowSetId: number, rows: readonly { idx: number; text: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const first = rows[0]!.idx;
+  if (!rows.every((row, i) => row.idx === first + i)) {
+    await insertMany(db, 'rows', ROW_COLUMNS, rows.map((r) => [rowSetId, r.idx, r.text]));
+    return;
+  }
+  const ends = new Array<number>(rows.length);
+  let end = 0;
+  rows.forEach((row, i) => (ends[i] = end += row.text.length));
+  await db
+    .insertInto('row_blocks')
+    .values({ row_set_id: rowSetId, first_idx: first, last_idx: first + rows.length - 1, ends: JSON.stringify(ends), data: rows.map((r) => r.text).join('') })
+    .execute();
+}
+
+/** Up to `limit` rows with an index above `afterIdx`, in index order, from rows and blocks alike. */
+export async function readRows(db: Kysely<Database>, rowSetId: number, afterIdx: number, limit: number): Promise<StoredRow[]> {
+  const single = await db
+    .selectFrom('rows')
+    .select(['idx', 'data'])
+    .where('row_set_id', '=', rowSetId)
+    .where('idx', '>', afterIdx)
+    .orderBy('idx')
+    .limit(limit)
+    .execute();
+  const blocked: StoredRow[] = [];
+  for (let after = afterIdx; blocked.length < limit; ) {
+    const block = await blockAfter(db, rowSetId, after);
+    if (!block) break;
+    for (const row of rowsOf(block)) if (row.idx > after && blocked.length < limit) blocked.push(row);
+    after = Number(block.last_idx);
+  }
+  if (blocked.length === 0) return single.map((r) => ({ idx: Number(r.idx), data: r.data }));
+  return merge(single.map((r) => ({ idx: Number(r.idx), data: r.data })), blocked).slice(0, limit);
+}
+
+/** The rows with these indexes (those that exist), keyed by index. */
+export async function readRowsAt(db: Kysely<Database>, rowSetId: number, idxs: readonly number[]): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  if (idxs.length === 0) return found;
+  const single = await db.selectFrom('rows').select(['idx', 'data']).where('row_set_id', '=', rowSetId).where('idx', 'in', [...idxs]).execute();
+  for (const row of single) found.set(Number(row.idx), row.data);
+  const missing = [...new Set(idxs)].filter((idx) => !found.has(idx)).sort((a, b) => a - b);
+  for (let i = 0; i < missing.length; ) {
+    const block = await blockAfter(db, rowSetId, missing[i]! - 1);
+    if (!block) break;
+    const rows = rowsOf(block);
+    const [first, last] = [Number(block.first_idx), Number(block.last_idx)];
+    for (; i < missing.length && missing[i]! <= last; i++) {
+      const idx = missing[i]!;
+      if (idx >= first) found.set(idx, rows[idx - first]!.data);
+    }
+  }
+  return found;
+}
+
+export async function deleteRows(db: Kysely<Database>, rowSetId: number): Promise<void> {
+  await db.deleteFrom('rows').where('row_set_id', '=', rowSetId).execute();
+  await db.deleteFrom('row_blocks').where('row_set_id', '=', rowSetId).execute();
+}
+
+/** The first block holding a row with an index above `afterIdx` (blocks never overlap). */
+function blockAfter(db: Kysely<Database>, rowSetId: number, afterIdx: number): Promise<BlockRow | undefined> {
+  return db
+    .selectFrom('row_blocks')
+    .select(['first_idx', 'last_idx', 'ends', 'data'])
+    .where('row_set_id', '=', rowSetId)
+    .where('last_idx', '>', afterIdx)
+    .orderBy('last_idx')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+function rowsOf(block: BlockRow): StoredRow[] {
+  const ends = JSON.parse(block.ends) as number[];
+  const first = Number(block.first_idx);
+  return ends.map((end, i) => ({ idx: first + i, data: block.data.slice(i === 0 ? 0 : ends[i - 1], end) }));
+}
+
+function merge(a: StoredRow[], b: StoredRow[]): StoredRow[] {
+  if (a.length === 0) return b;
+  const out: StoredRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]!.idx < b[j]!.idx) ? a[i++]! : b[j++]!);
+  return out;
+}
