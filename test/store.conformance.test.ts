@@ -2,14 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../src/domain/jobs.js';
 import { nowIso, type DatasetRecord } from '../src/domain/types.js';
 import { openStore, type Store } from '../src/store/index.js';
-import { freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
+import { execSql, freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
 
 /** One suite, every backend: the Store port must behave the same on SQLite and PostgreSQL. */
 describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
   let store: Store;
+  let url: string;
 
   beforeEach(async () => {
-    store = await openStore({ url: await freshDatabaseUrl(kind) });
+    url = await freshDatabaseUrl(kind);
+    store = await openStore({ url });
     const now = nowIso();
     await store.accounts.create({ id: 'acme', displayName: 'Acme', createTime: now, updateTime: now });
   });
@@ -132,7 +134,15 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.rows.read(output, -1, 100)).toEqual(all);
     expect(await store.rows.read(output, 1, 3)).toEqual(all.slice(2, 5));
     expect(await store.rows.read(output, 6, 3)).toEqual([]);
-    expect((await store.jobs.readResults(output, -1, 100)).map((r) => r.idx)).toEqual(written);
+    const results = await store.jobs.readResults(output, -1, 100);
+    expect(results.map((r) => r.idx)).toEqual(written);
+    expect(results).toEqual(written.map(result));
+    const byChunk = await store.jobs.readChunkResults(job, -1, 2);
+    expect(byChunk.map((c) => [c.index, c.results.map((r) => r.idx)])).toEqual([[0, [0, 1, 2]], [1, [3, 4, 5]]]);
+    expect((await store.jobs.readChunkResults(job, 1, 10)).flatMap((c) => c.results)).toEqual([result(6)]);
+    // A chunk done before chunks kept their results (an older database) is read from its rows.
+    await execSql(url, "update job_chunks set results = '' where idx = 1");
+    expect((await store.jobs.readChunkResults(job, -1, 10)).flatMap((c) => c.results)).toEqual(written.map(result));
     const worst = await store.jobs.listResults(output, { orderBy: 'score', pageSize: 3, filter: 'errorKind = ""' });
     expect(worst.items.map((r) => [r.idx, r.data])).toEqual([0, 1, 2].map((i) => [i, text(i)]));
     const errored = await store.jobs.listResults(output, { filter: 'errorKind = "crash"' });

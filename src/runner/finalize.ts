@@ -3,7 +3,8 @@ import type { JobRecord, JobState } from '../domain/jobs.js';
 import { nowIso, type DatasetStats } from '../domain/types.js';
 import type { Store } from '../store/index.js';
 
-const RESULT_PAGE = 10_000;
+/** Done chunks read at once (a chunk's results are one value: 1,000 rows by default). */
+const CHUNK_PAGE = 20;
 
 /**
  * The end of a job: metrics and output stats from the stored per-row results, the output rows
@@ -13,10 +14,10 @@ const RESULT_PAGE = 10_000;
 async function writeResults(store: Store, job: JobRecord, final: { state: JobState; message: string }): Promise<void> {
   const accumulator = new MetricsAccumulator();
   for (let after = -1; ; ) {
-    const page = await store.jobs.readResults(job.outputRowSetId, after, RESULT_PAGE);
-    if (page.length === 0) break;
-    for (const result of page) accumulator.add(result);
-    after = page[page.length - 1]!.idx;
+    const chunks = await store.jobs.readChunkResults(job, after, CHUNK_PAGE);
+    if (chunks.length === 0) break;
+    for (const chunk of chunks) for (const result of chunk.results) accumulator.add(result);
+    after = chunks[chunks.length - 1]!.index;
   }
   const endTime = job.progress.endTime || nowIso();
   const wallSeconds = job.progress.startTime ? (Date.parse(endTime) - Date.parse(job.progress.startTime)) / 1000 : 0;

@@ -194,6 +194,8 @@ export interface JobRepo {
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
+  /** The results of a job's done chunks after chunk `afterChunk`, chunk by chunk in row order. */
+  readChunkResults(job: { accountId: string; id: string; outputRowSetId: number }, afterChunk: number, limit: number): Promise<{ index: number; results: RowResult[] }[]>;
   listResults(rowSetId: number, request: ListRequest): Promise<ListPage<RowResult & { data: string }>>;
   appendLog(accountId: string, jobId: string, lines: { time: string; text: string }[]): Promise<void>;
   readLog(accountId: string, jobId: string, afterId: number, limit: number): Promise<{ id: number; time: string; text: string }[]>;

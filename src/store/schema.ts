@@ -151,6 +151,8 @@ export interface JobChunksTable {
   lease_owner: string;
   lease_expire_time: string;
   attempts: number;
+  /** The done chunk's results (repos/chunk-results.ts); '' before it is done. */
+  results: Generated<string>;
 }
 
 export interface JobResultsTable {

@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -54,4 +55,18 @@ export async function dropAllTestDatabases(serverUrl: string): Promise<void> {
       await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     }
   });
+}
+
+/** Runs one statement on a test database behind the store's back (to stage an older layout). */
+export async function execSql(url: string, statement: string): Promise<void> {
+  if (url.startsWith('sqlite:')) {
+    const db = new BetterSqlite3(url.slice('sqlite:'.length));
+    try {
+      db.exec(statement);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  await withClient(url, (client) => client.query(statement));
 }

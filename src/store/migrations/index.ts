@@ -6,6 +6,7 @@ import * as jobs from './0003-jobs.js';
 import * as secrets from './0004-secrets.js';
 import * as evaluatorMode from './0005-evaluator-mode.js';
 import * as rowBlocks from './0006-row-blocks.js';
+import * as chunkResults from './0007-chunk-results.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0004-secrets': secrets,
   '0005-evaluator-mode': evaluatorMode,
   '0006-row-blocks': rowBlocks,
+  '0007-chunk-results': chunkResults,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

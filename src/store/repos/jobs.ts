@@ -8,6 +8,7 @@ import { alreadyExistsOnConflict } from '../conflicts.js';
 import { listAccountPage, listPage } from '../listing.js';
 import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '../port.js';
 import type { Database, EvaluationJobsTable } from '../schema.js';
+import { decodeChunkResults, encodeChunkResults } from './chunk-results.js';
 import { readRowsAt, writeRows } from './row-blocks.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
@@ -36,6 +37,17 @@ export const RESULT_LIST_FIELDS: ListFields = {
 const LEASE_CANDIDATES = 16;
 
 export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
+  const readResults: JobRepo['readResults'] = async (rowSetId, afterIdx, limit) => {
+    const rows = await db
+      .selectFrom('job_results')
+      .select(['idx', 'score', 'is_valid', 'error_kind', 'ms', 'metrics'])
+      .where('row_set_id', '=', rowSetId)
+      .where('idx', '>', afterIdx)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map(toResult);
+  };
   const get = async (accountId: string, id: string): Promise<JobRecord | undefined> => {
     const row = await db.selectFrom('evaluation_jobs').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
     return row && jobRecordOf(row);
@@ -141,17 +153,25 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
       const rows = await db.selectFrom('evaluation_jobs').selectAll().where('state', 'in', states).execute();
       return rows.map(jobRecordOf);
     },
-    async readResults(rowSetId, afterIdx, limit) {
-      // Only what a result holds (finalising reads every result of the job).
-      const rows = await db
-        .selectFrom('job_results')
-        .select(['idx', 'score', 'is_valid', 'error_kind', 'ms', 'metrics'])
-        .where('row_set_id', '=', rowSetId)
-        .where('idx', '>', afterIdx)
+    readResults,
+    async readChunkResults(job, afterChunk, limit) {
+      const chunks = await db
+        .selectFrom('job_chunks')
+        .select(['idx', 'start_idx', 'end_idx', 'results'])
+        .where('account_id', '=', job.accountId)
+        .where('job_id', '=', job.id)
+        .where('state', '=', 'done')
+        .where('idx', '>', afterChunk)
         .orderBy('idx')
         .limit(limit)
         .execute();
-      return rows.map(toResult);
+      const out: { index: number; results: RowResult[] }[] = [];
+      for (const chunk of chunks) {
+        // Chunks written before their results were kept with them: read those rows instead.
+        const results = chunk.results ? decodeChunkResults(chunk.results) : await readResults(job.outputRowSetId, Number(chunk.start_idx) - 1, Number(chunk.end_idx) - Number(chunk.start_idx));
+        out.push({ index: Number(chunk.idx), results });
+      }
+      return out;
     },
     async listResults(rowSetId, request) {
       const page = await listPage<Database['job_results']>(db, { table: 'job_results', scope: { row_set_id: rowSetId }, idColumn: 'idx', fields: RESULT_LIST_FIELDS, request });
@@ -265,7 +285,7 @@ const RESULT_COLUMNS: readonly BulkColumn[] = [
  * whose lease was taken over writes nothing.
  */
 async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: ChunkCompletion) {
-  const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner }).executeTakeFirst();
+  const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner, results: encodeChunkResults(c.results) }).executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) return undefined;
   const set = c.outputRowSetId;
   await writeRows(tx, set, c.rows);

@@ -1,0 +1,34 @@
+/**
+ * The results of one chunk as one value: a column per field. Finishing a job reads every result
+ * to compute its metrics; a row per result cost about 4 µs each to read back (a query row and
+ * an object per result), a value per chunk a small fraction of that. job_results still holds a
+ * row per result, for the results query (filters, sorting by score).
+ */
+import type { RowResult } from '../../domain/jobs.js';
+
+interface ChunkResultColumns {
+  idx: number[];
+  score: number[];
+  valid: (0 | 1)[];
+  errorKind: string[];
+  ms: number[];
+  metrics: Record<string, number>[];
+}
+
+export function encodeChunkResults(results: readonly RowResult[]): string {
+  const columns: ChunkResultColumns = { idx: [], score: [], valid: [], errorKind: [], ms: [], metrics: [] };
+  for (const r of results) {
+    columns.idx.push(r.idx);
+    columns.score.push(r.score);
+    columns.valid.push(r.isScoreValid ? 1 : 0);
+    columns.errorKind.push(r.errorKind);
+    columns.ms.push(r.ms);
+    columns.metrics.push(r.metrics);
+  }
+  return JSON.stringify(columns);
+}
+
+export function decodeChunkResults(text: string): RowResult[] {
+  const c = JSON.parse(text) as ChunkResultColumns;
+  return c.idx.map((idx, i) => ({ idx, score: c.score[i]!, isScoreValid: c.valid[i] === 1, errorKind: c.errorKind[i]!, ms: c.ms[i]!, metrics: c.metrics[i]! }));
+}
