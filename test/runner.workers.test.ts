@@ -63,11 +63,19 @@ describe('workers on PostgreSQL', () => {
         "select split_part(lease_owner, ':', 2) as owner, count(*) as chunks from job_chunks where job_id = 'shared' group by 1",
       );
       expect(owners.rows.length).toBe(2);
-      const rows = await client.query<{ n: string; distinct_idx: string }>(
-        "select count(*) as n, count(distinct idx) as distinct_idx from rows r join evaluation_jobs j on r.row_set_id = j.output_row_set_id where j.id = 'shared'",
+      const results = await client.query<{ n: string; distinct_idx: string }>(
+        "select count(*) as n, count(distinct idx) as distinct_idx from job_results r join evaluation_jobs j on r.row_set_id = j.output_row_set_id where j.id = 'shared'",
       );
-      expect(Number(rows.rows[0]!.n)).toBe(ROWS);
-      expect(Number(rows.rows[0]!.distinct_idx)).toBe(ROWS);
+      expect(Number(results.rows[0]!.n)).toBe(ROWS);
+      expect(Number(results.rows[0]!.distinct_idx)).toBe(ROWS);
+      // Output rows are written a chunk at a time (row blocks): together they hold every row once.
+      const blocks = await client.query<{ n: string; overlaps: string }>(
+        "select coalesce(sum(b.last_idx - b.first_idx + 1), 0) as n, " +
+          "(select count(*) from row_blocks x join row_blocks y on x.row_set_id = y.row_set_id and x.first_idx < y.first_idx and y.first_idx <= x.last_idx where x.row_set_id = j.output_row_set_id) as overlaps " +
+          "from evaluation_jobs j join row_blocks b on b.row_set_id = j.output_row_set_id where j.id = 'shared' group by j.output_row_set_id",
+      );
+      expect(Number(blocks.rows[0]!.n)).toBe(ROWS);
+      expect(Number(blocks.rows[0]!.overlaps)).toBe(0);
     } finally {
       await client.end();
     }

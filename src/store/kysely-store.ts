@@ -6,7 +6,7 @@ import { createApiKeyRepo } from './repos/api-keys.js';
 import { createBlobRepo } from './repos/blobs.js';
 import { createDatasetRepo } from './repos/datasets.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
-import { createJobRepo } from './repos/jobs.js';
+import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
 import { createRowRepo } from './repos/rows.js';
 import { createSecretRepo } from './repos/secrets.js';
@@ -14,7 +14,7 @@ import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
 
 /** The repositories over one Kysely instance: the same typed queries serve both dialects. */
-export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+export function createKyselyStore(db: Kysely<Database>, dialect: Dialect, { jobWrites }: { jobWrites?: JobWrites } = {}): Store {
   return {
     dialect,
     accounts: createAccountRepo(db),
@@ -24,7 +24,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     signedUrls: createSignedUrlRepo(db),
     evaluators: createEvaluatorRepo(db),
     blobs: createBlobRepo(db),
-    jobs: createJobRepo(db, dialect),
+    jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
     close: () => db.destroy(),

@@ -36,7 +36,25 @@ export const RESULT_LIST_FIELDS: ListFields = {
 /** Candidates examined per lease attempt; a lost race moves on to the next one. */
 const LEASE_CANDIDATES = 16;
 
-export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
+/** A free chunk to take, on the terms of a lease request. */
+export interface ChunkClaim {
+  candidate: Candidate;
+  owner: string;
+  now: string;
+  expireTime: string;
+}
+
+/**
+ * The job runner's two hot writes, done elsewhere when the backend has a better place for them
+ * (SQLite: a writer thread, sqlite/chunk-writer.ts); by default on `db` as below.
+ */
+export interface JobWrites {
+  claimChunk(claim: ChunkClaim): Promise<boolean>;
+  completeChunk: JobRepo['completeChunk'];
+}
+
+export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: JobWrites): JobRepo {
+  const claim = writes?.claimChunk ?? ((c: ChunkClaim) => claimChunk(db, c.candidate, { ...c, limits: { job: 0, account: 0 } }));
   const readResults: JobRepo['readResults'] = async (rowSetId, afterIdx, limit) => {
     const rows = await db
       .selectFrom('job_results')
@@ -120,7 +138,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
         .execute();
       return rows.map(jobRecordOf);
     },
-    leaseChunk: (request) => leaseChunk(db, dialect, request),
+    leaseChunk: (request) => leaseChunk(db, dialect, request, claim),
     async renewLease(lease, expireTime) {
       const result = await db
         .updateTable('job_chunks')
@@ -136,7 +154,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
     async releaseChunk(lease) {
       await chunkWhereOwned(db, lease).set({ state: 'pending', lease_owner: '', lease_expire_time: '' }).execute();
     },
-    completeChunk: (lease, completion) => db.transaction().execute((tx) => completeChunk(tx, lease, completion)),
+    completeChunk: writes?.completeChunk ?? ((lease, completion) => db.transaction().execute((tx) => completeChunk(tx, lease, completion))),
     async countChunks(accountId, jobId) {
       const rows = await db
         .selectFrom('job_chunks')
@@ -190,7 +208,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect): JobRepo {
   };
 }
 
-interface Candidate {
+export interface Candidate {
   account_id: string;
   job_id: string;
   idx: number;
@@ -222,7 +240,12 @@ async function claimChunk(db: Kysely<Database>, candidate: Candidate, { owner, n
   return Number(result.numUpdatedRows) === 1;
 }
 
-async function leaseChunk(db: Kysely<Database>, dialect: Dialect, { owner, now, expireTime, accountLimit }: LeaseRequest): Promise<ChunkLease | undefined> {
+async function leaseChunk(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  { owner, now, expireTime, accountLimit }: LeaseRequest,
+  claim: (c: ChunkClaim) => Promise<boolean>,
+): Promise<ChunkLease | undefined> {
   const candidates = await db
     .selectFrom('job_chunks as c')
     .innerJoin('evaluation_jobs as j', (join) => join.onRef('j.account_id', '=', 'c.account_id').onRef('j.id', '=', 'c.job_id'))
@@ -245,7 +268,7 @@ async function leaseChunk(db: Kysely<Database>, dialect: Dialect, { owner, now, 
           if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${candidate.account_id}))`.execute(tx);
           return claimWithinLimits(tx, candidate, terms);
         })
-      : await claimChunk(db, candidate, terms);
+      : await claim({ candidate: { account_id: candidate.account_id, job_id: candidate.job_id, idx: candidate.idx, attempts: candidate.attempts }, owner, now, expireTime });
     if (won) {
       return { accountId: candidate.account_id, jobId: candidate.job_id, index: candidate.idx, start: candidate.start_idx, end: candidate.end_idx, owner, attempts: candidate.attempts + 1 };
     }

@@ -6,6 +6,7 @@ import { createKyselyStore, migrateToLatest } from '../kysely-store.js';
 import type { Store } from '../port.js';
 import type { Database } from '../schema.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { startChunkWriter, type ChunkWriter } from './chunk-writer.js';
 
 /** Prepared statements kept per SQL text: hot queries (row batches) are prepared once. */
 const STATEMENT_CACHE_SIZE = 64;
@@ -16,25 +17,44 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // Private to the server's user; SQLite gives the -wal and -shm files the same mode.
   if (path !== ':memory:') chmodSync(path, 0o600);
   handle.pragma('journal_mode = WAL');
-  handle.pragma('synchronous = NORMAL');
-  handle.pragma('busy_timeout = 5000');
-  handle.pragma('foreign_keys = ON');
-  // A 32 MiB threshold: normally the checkpoint thread has copied the WAL long before.
-  handle.pragma('wal_autocheckpoint = 8192');
-  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(path);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, checkpointer) }) });
+  for (const pragma of CONNECTION_PRAGMAS) handle.pragma(pragma);
+  const threads: (ChunkWriter | Checkpointer)[] = [];
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, threads) }) });
   await migrateToLatest(db, 'sqlite');
-  return createKyselyStore(db, 'sqlite');
+  // An in-memory database is private to its connection: its chunks are written on this thread.
+  if (path === ':memory:') return createKyselyStore(db, 'sqlite');
+  // The writer prepares its statements as it starts: only once the schema is up to date.
+  const writer = startChunkWriter(path, CONNECTION_PRAGMAS);
+  threads.push(writer, startCheckpointer(path));
+  return createKyselyStore(db, 'sqlite', { jobWrites: writer });
 }
 
-function withStatementCache(handle: BetterSqlite3.Database, checkpointer?: Checkpointer): SqliteDatabase {
+/** Settings of every connection to the file (the main one and the chunk writer's). */
+const CONNECTION_PRAGMAS = [
+  'synchronous = NORMAL',
+  'busy_timeout = 5000',
+  'foreign_keys = ON',
+  // A 32 MiB threshold: normally the checkpoint thread has copied the WAL long before.
+  'wal_autocheckpoint = 8192',
+];
+
+/**
+ * With two connections writing (this one and the chunk writer's), a deferred transaction that
+ * read first could be refused the write lock at its first write (SQLITE_BUSY, without waiting):
+ * every transaction takes the lock as it begins instead, waiting for it under busy_timeout.
+ */
+const BEGIN = 'begin immediate';
+
+/** The connection's threads (writer, checkpointer) close with it, after any write in flight. */
+function withStatementCache(handle: BetterSqlite3.Database, threads: readonly (ChunkWriter | Checkpointer)[]): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => {
+    close: async () => {
+      for (const thread of threads) await thread.close();
       handle.close();
-      return checkpointer?.close();
     },
-    prepare(sql: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      const sql = text === 'begin' ? BEGIN : text;
       const hit = cache.get(sql);
       if (hit) return hit;
       const statement = handle.prepare(sql) as unknown as SqliteStatement;

@@ -1,0 +1,162 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { ChunkLease } from '../../domain/jobs.js';
+import type { ChunkCompletion, JobRepo } from '../port.js';
+import { encodeChunkResults } from '../repos/chunk-results.js';
+import type { ChunkClaim, JobWrites } from '../repos/jobs.js';
+
+type ChunkWritten = Awaited<ReturnType<JobRepo['completeChunk']>>;
+
+/**
+ * The thread's code, plain JavaScript so it starts in milliseconds without the TypeScript
+ * loader. Its two statements are the SQLite forms of claimChunk and completeChunk in
+ * repos/jobs.ts (which PostgreSQL and in-memory databases run); the store conformance suite runs
+ * against both. IMMEDIATE takes the write lock as the transaction begins.
+ */
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+for (const pragma of workerData.pragmas) db.pragma(pragma);
+
+const claim = db.prepare("update job_chunks set state = 'leased', lease_owner = ?, lease_expire_time = ?, attempts = ? " +
+  "where account_id = ? and job_id = ? and idx = ? and (state = 'pending' or (state = 'leased' and lease_expire_time < ?))");
+const finish = db.prepare("update job_chunks set state = 'done', lease_owner = ?, results = ? " +
+  "where account_id = ? and job_id = ? and idx = ? and state = 'leased' and lease_owner = ?");
+const insertBlock = db.prepare('insert into row_blocks (row_set_id, first_idx, last_idx, ends, data) values (?, ?, ?, ?, ?)');
+const insertRow = db.prepare('insert into rows (row_set_id, idx, data) values (?, ?, ?)');
+const counters = db.prepare('update evaluation_jobs set rows_done = rows_done + ?, rows_errored = rows_errored + ?, update_time = ? ' +
+  'where account_id = ? and id = ? returning rows_done, rows_errored');
+const remaining = db.prepare("select count(*) as n from job_chunks where account_id = ? and job_id = ? and state != 'done'");
+
+// One statement for up to BATCH results: binding them row by row cost twice as much.
+const BATCH = 1000;
+const resultInserts = new Map();
+function insertResults(set, c, from, count) {
+  let statement = resultInserts.get(count);
+  if (!statement) {
+    statement = db.prepare('insert into job_results (row_set_id, idx, score, is_valid, error_kind, ms, metrics) values ' +
+      new Array(count).fill('(?, ?, ?, ?, ?, ?, ?)').join(', '));
+    if (resultInserts.size > 64) resultInserts.clear();
+    resultInserts.set(count, statement);
+  }
+  const values = new Array(count * 7);
+  for (let i = 0, at = 0; i < count; i++) {
+    const r = from + i;
+    values[at++] = set; values[at++] = c.idx[r]; values[at++] = c.score[r]; values[at++] = c.valid[r];
+    values[at++] = c.errorKind[r]; values[at++] = c.ms[r]; values[at++] = JSON.stringify(c.metrics[r]);
+  }
+  statement.run(values);
+}
+
+const complete = db.transaction((m) => {
+  const { lease, set, rows } = m;
+  if (finish.run(lease.owner, m.results, lease.accountId, lease.jobId, lease.index, lease.owner).changes !== 1) return undefined;
+  if (rows.block) insertBlock.run(set, rows.first, rows.first + rows.ends.length - 1, JSON.stringify(rows.ends), rows.text);
+  else rows.idx.forEach((idx, i) => insertRow.run(set, idx, rows.text.slice(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i])));
+  const c = JSON.parse(m.results);
+  for (let from = 0; from < c.idx.length; from += BATCH) insertResults(set, c, from, Math.min(BATCH, c.idx.length - from));
+  let errored = 0;
+  for (const kind of c.errorKind) if (kind !== '') errored++;
+  const after = counters.get(c.idx.length, errored, m.now, lease.accountId, lease.jobId);
+  const left = remaining.get(lease.accountId, lease.jobId);
+  return { remainingChunks: Number(left.n), progress: after && { rowsDone: Number(after.rows_done), rowsErrored: Number(after.rows_errored) } };
+});
+
+function run(m) {
+  if (m.op === 'claim') {
+    const { candidate: k, owner, expireTime, now } = m;
+    return claim.run(owner, expireTime, k.attempts + 1, k.account_id, k.job_id, k.idx, now).changes === 1;
+  }
+  return complete.immediate(m);
+}
+
+parentPort.on('message', (m) => {
+  if (m.op === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    parentPort.postMessage({ id: m.id, result: run(m) });
+  } catch (error) {
+    parentPort.postMessage({ id: m.id, error: String((error && error.message) || error) });
+  }
+});
+`;
+
+export interface ChunkWriter extends JobWrites {
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The job runner's writes (taking a chunk, writing a done chunk) from a thread with a
+ * connection of its own. better-sqlite3 is synchronous: on node's main thread, inserting and
+ * committing each chunk took a quarter of the thread's time during a job while the sandbox
+ * processes waited for it to send their next batches; and with the writes here, the main
+ * connection seldom waits for SQLite's write lock (a wait that blocks the whole thread).
+ * `pragmas` are the per-connection settings the main connection uses.
+ */
+export function startChunkWriter(path: string, pragmas: readonly string[]): ChunkWriter {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, pragmas } });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  const failAll = (error: Error): void => {
+    failure ??= error;
+    for (const waiter of pending.values()) waiter.reject(failure);
+    pending.clear();
+  };
+  worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (pending.size === 0) worker.unref();
+    if (message.error !== undefined) waiter?.reject(new Error(`store: writing to the database failed: ${message.error}`));
+    else waiter?.resolve(message.result);
+  });
+  worker.on('error', (error) => failAll(new Error(`store: the chunk writer thread failed: ${error.message}`, { cause: error })));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  void exited.then(() => failAll(new Error('store: the chunk writer thread has stopped')));
+  // An idle writer never keeps the process alive; one with writes in flight does.
+  worker.unref();
+
+  function send<T>(message: Record<string, unknown>): Promise<T> {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      worker.ref();
+      worker.postMessage({ ...message, id });
+    });
+  }
+
+  return {
+    claimChunk: (claim: ChunkClaim) => send<boolean>({ op: 'claim', ...claim }),
+    completeChunk: (lease: ChunkLease, completion: ChunkCompletion) =>
+      send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, rows: packRows(completion.rows), results: encodeChunkResults(completion.results) }),
+    async close() {
+      worker.postMessage({ op: 'close' });
+      await exited;
+    },
+  };
+}
+
+/**
+ * A chunk's rows as they cross to the thread: one string and where each row ends (cloning a
+ * thousand strings cost as much as joining them), as a block when their indexes are consecutive
+ * (see repos/row-blocks.ts).
+ */
+function packRows(rows: readonly { idx: number; text: string }[]) {
+  const ends = new Array<number>(rows.length);
+  let end = 0;
+  rows.forEach((row, i) => (ends[i] = end += row.text.length));
+  const first = rows[0]?.idx ?? 0;
+  const block = rows.length > 0 && rows.every((row, i) => row.idx === first + i);
+  return { block, first, ends, idx: block ? [] : rows.map((r) => r.idx), text: rows.map((r) => r.text).join('') };
+}
