@@ -92,6 +92,16 @@ function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
   });
 }
 
+/** Waits until the server and its sandboxes use under 2% of a core over 250 ms (at most 10 s). */
+async function settled(pid: number): Promise<void> {
+  const busy = () => cpuSeconds(pid) + sandboxCpu(pid);
+  for (let tries = 0; tries < 40; tries++) {
+    const before = busy();
+    await new Promise((r) => setTimeout(r, 250));
+    if (busy() - before < 0.005) return;
+  }
+}
+
 async function until<T>(probe: () => Promise<T | undefined>, intervalMs: number): Promise<T> {
   for (;;) {
     const value = await probe();
@@ -103,7 +113,10 @@ async function until<T>(probe: () => Promise<T | undefined>, intervalMs: number)
 const data = writeData();
 const evaluatorFile = join(dir, 'main.py');
 writeFileSync(evaluatorFile, EVALUATE);
-const baseline = JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), evaluatorFile], { encoding: 'utf8' })) as { rows_per_second: number; seconds: number };
+const runBaseline = () => JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), evaluatorFile], { encoding: 'utf8' })) as { rows_per_second: number; seconds: number };
+// This machine's speed drifts by a factor of two within a minute: the baseline runs just before
+// and just after the job, and the ratio is against their mean.
+const baselineBefore = runBaseline();
 
 const server = await startServer();
 try {
@@ -131,16 +144,23 @@ try {
   const cpu = { server: cpuSeconds(server.pid) - cpuBefore.server, sandbox: sandboxCpu(server.pid) - cpuBefore.sandbox };
   if (done['state'] !== 'JOB_STATE_COMPLETED') throw new Error(`job ended ${done['state']}: ${JSON.stringify(done['status'])}`);
 
+  // The server checkpoints and collects garbage for a while after a job: let it settle first.
+  await settled(server.pid);
+  const baselineAfter = runBaseline();
+
   const latencyStart = performance.now();
   await api(server.base, 'POST', `${a}/evaluationJobs`, job('first', 10));
   await until(async () => ((await api(server.base, 'GET', `${a}/evaluationJobs/first:listResults?pageSize=1`))['totalSize'] > 0 ? true : undefined), 2);
   const latencyMs = performance.now() - latencyStart;
+  await api(server.base, 'POST', `${a}/evaluationJobs/first:cancel`, {});
 
+  const baselineRate = (baselineBefore.rows_per_second + baselineAfter.rows_per_second) / 2;
   const tallyRate = ROWS / seconds;
   console.log(`rows: ${ROWS}, evaluator: exact match (legacy evaluate), store: sqlite, worker slots: ${values.slots ?? 'cores'}`);
-  console.log(`baseline.py (one Python process, JSONL in/out): ${baseline.seconds.toFixed(2)} s, ${Math.round(baseline.rows_per_second)} rows/s`);
+  const describe = (b: { seconds: number; rows_per_second: number }) => `${b.seconds.toFixed(2)} s, ${Math.round(b.rows_per_second)} rows/s`;
+  console.log(`baseline.py (one Python process, JSONL in/out): before ${describe(baselineBefore)}; after ${describe(baselineAfter)}`);
   console.log(`tally job (create -> COMPLETED):               ${seconds.toFixed(2)} s, ${Math.round(tallyRate)} rows/s`);
-  console.log(`ratio tally/baseline: ${(tallyRate / baseline.rows_per_second).toFixed(2)}`);
+  console.log(`ratio tally/baseline: ${(tallyRate / baselineRate).toFixed(2)} (against the mean of the two baseline runs; ${(tallyRate / baselineBefore.rows_per_second).toFixed(2)} and ${(tallyRate / baselineAfter.rows_per_second).toFixed(2)} against each)`);
   console.log(`CPU during the job: server ${cpu.server.toFixed(2)} s (all its threads), sandbox processes ${cpu.sandbox.toFixed(2)} s`);
   console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB`);
   console.log(`create -> first scored row (warm build, warm process): ${latencyMs.toFixed(0)} ms`);
