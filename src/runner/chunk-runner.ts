@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
 import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
 import { groupKeyOf } from '../domain/chunking.js';
+import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
 import { redactSecrets } from '../domain/secrets.js';
 import { toOutputRowFromText, type ScoredRow } from '../domain/output-rows.js';
@@ -86,42 +87,66 @@ export class SlotPools {
   }
 }
 
+/** A leased chunk ready to score: its evaluator's build found and its input rows read. */
+export interface PreparedChunk {
+  lease: ChunkLease;
+  job: JobRecord;
+  evaluator: EvaluatorRecord;
+  buildDir: string;
+  input: { idx: number; data: string }[];
+}
+
+/** A chunk's output rows and results, in row order, ready to write. */
+export interface ScoredChunk {
+  rows: { idx: number; text: string }[];
+  results: RowResult[];
+}
+
 /**
- * Scores one leased chunk: reads its input rows, sends them in batches to a warm sandbox
- * process of the evaluator's build, turns every outcome into an output row, and writes the chunk
- * (rows, results, counters, done) in one transaction. `signal` stops it mid-batch (the job was
- * cancelled or the worker is stopping); nothing of the chunk is written then.
+ * Everything a chunk needs before its rows go to the evaluator, none of it touching the sandbox:
+ * a worker prepares its next chunk while the sandbox process scores the current one.
+ * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted).
  */
-export async function runChunk(
-  store: Store,
-  { pools, resolveBuild }: { pools: SlotPools; resolveBuild: BuildResolver },
-  lease: ChunkLease,
-  job: JobRecord,
-  signal: AbortSignal,
-): Promise<ChunkOutcome> {
+export async function prepareChunk(store: Store, resolveBuild: BuildResolver, lease: ChunkLease, job: JobRecord): Promise<PreparedChunk | 'unavailable'> {
   const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
-  if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return { kind: 'unavailable' };
-  // Egress is what the job was created with (shown on the job), not the evaluator's setting now.
-  const pool = await pools.poolFor(await resolveBuild(evaluator), evaluator.accountId, job.settings.egress === true);
+  if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return 'unavailable';
+  const buildDir = await resolveBuild(evaluator);
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
-  const rows: { idx: number; text: string }[] = [];
+  return { lease, job, evaluator, buildDir, input };
+}
+
+/**
+ * Sends a prepared chunk's rows in batches to a warm sandbox process of the evaluator's build and
+ * turns every outcome into an output row. `signal` stops it mid-batch (the job was cancelled or
+ * the worker is stopping): 'stopped', and nothing of the chunk is to be written.
+ */
+export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal: AbortSignal): Promise<ScoredChunk | 'stopped'> {
+  const { job, evaluator, input } = chunk;
+  // Egress is what the job was created with (shown on the job), not the evaluator's setting now.
+  const pool = await pools.poolFor(chunk.buildDir, evaluator.accountId, job.settings.egress === true);
+  const rows: ScoredChunk['rows'] = [];
   const results: RowResult[] = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
   for (const batch of grouped ? groupsOf(input, evaluator.mode === 'all') : slices(input, BATCH_ROWS)) {
-    if (signal.aborted) return { kind: 'stopped' };
+    if (signal.aborted) return 'stopped';
     // The stored texts go to the evaluator and into the output rows without a parse in between.
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
     const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped });
-    if (signal.aborted) return { kind: 'stopped' };
+    if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
       rows.push({ idx: row.idx, text: output.text });
       results.push(output.result);
     });
   }
-  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows, results, now: nowIso() });
+  return { rows, results };
+}
+
+/** Writes a scored chunk (rows, results, counters, done) in one transaction, if the lease still holds. */
+export async function writeChunk(store: Store, { lease, job }: PreparedChunk, scored: ScoredChunk): Promise<ChunkOutcome> {
+  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso() });
   return written ? { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress } : { kind: 'lost' };
 }
 

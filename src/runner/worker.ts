@@ -8,7 +8,7 @@ import type { SandboxLauncher } from '../sandbox/index.js';
 import type { Store } from '../store/index.js';
 import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
-import { runChunk, SlotPools } from './chunk-runner.js';
+import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
 import type { Wakeup } from './wakeup.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
@@ -38,6 +38,20 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** A leased chunk a slot holds, from its lease to its write. */
+interface ClaimedChunk {
+  lease: ChunkLease;
+  job: JobRecord;
+  abort: AbortController;
+  /** What the sandbox process printed while scoring this chunk (the job's execution log). */
+  logLines: { time: string; text: string }[];
+  prepared?: PreparedChunk | 'unavailable';
+  /** Stops renewing and watching the lease. */
+  unhold(): void;
+}
+
+type ScoreOutcome = { kind: 'scored'; scored: ScoredChunk } | { kind: 'error'; error: unknown } | ChunkOutcome;
+
 /** How often a running chunk checks that its job still runs (cancel latency). */
 const WATCH_MS = 500;
 
@@ -64,10 +78,11 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
 
   async function slotLoop(slot: number): Promise<void> {
     const pools = new SlotPools(launcher, runtime, options.secretEnv);
+    const logError = (error: unknown) => log(`worker ${id} slot ${slot}: ${coerceError(error).stack ?? String(error)}`);
     try {
       while (running) {
-        const worked = await step(pools).catch((error: unknown) => {
-          log(`worker ${id} slot ${slot}: ${coerceError(error).stack ?? String(error)}`);
+        const worked = await pipeline(pools, logError).catch((error: unknown) => {
+          logError(error);
           return false;
         });
         if (!worked) await (options.wakeup ? options.wakeup.wait(jittered(pollMs)) : sleep(pollMs));
@@ -77,46 +92,129 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     }
   }
 
-  async function step(pools: SlotPools): Promise<boolean> {
+  /**
+   * Scores chunks back to back while there are any: the next chunk is leased and its rows read
+   * while the sandbox process scores the current one, and the current one is written while the
+   * process scores the next, so the process waits for neither. The sandbox process scores one
+   * chunk at a time; a slot holds at most three chunks (one being written, one scored, one
+   * prepared). False when there was no work, or scoring failed (the slot then backs off).
+   */
+  async function pipeline(pools: SlotPools, logError: (error: unknown) => void): Promise<boolean> {
+    let current = await claim();
+    if (!current) return false;
+    let scoring = score(pools, current);
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const claiming = running ? claim() : Promise.resolve(undefined);
+        // A failed lease is the next chunk's failure only: logged, and the pipeline ends.
+        const nextClaim = claiming.catch((error: unknown) => void logError(error));
+        const scored = await scoring;
+        const next = await nextClaim;
+        const failed = scored.kind === 'error';
+        if (next && failed) await release(next);
+        else if (next) scoring = score(pools, next);
+        await writing;
+        writing = finish(current, scored).catch(logError);
+        if (failed) {
+          logError(scored.error);
+          return false;
+        }
+        if (!next) return true;
+        current = next;
+      }
+    } finally {
+      await writing;
+    }
+  }
+
+  /** Leases a chunk and prepares it (job RUNNING, evaluator build, input rows); undefined if none. */
+  async function claim(): Promise<ClaimedChunk | undefined> {
     if (Date.now() - lastSweep > Math.min(leaseMs, 5_000)) {
       lastSweep = Date.now();
       await sweep(store, leaseMs);
     }
     const now = Date.now();
     const lease = await store.jobs.leaseChunk({ owner: id, now: new Date(now).toISOString(), expireTime: new Date(now + leaseMs).toISOString(), accountLimit: accountConcurrency });
-    if (!lease) return false;
-    await work(pools, lease);
-    return true;
+    if (!lease) return undefined;
+    let claimed: ClaimedChunk | undefined;
+    try {
+      const job = await jobStarted(lease);
+      // A job deleted since: nothing to score, and nobody else will want the chunk.
+      if (!job) return undefined;
+      claimed = hold(lease, job);
+      // Leased as the worker stopped: stop() could not reach it, so let it go now.
+      if (!running) return void (await release(claimed));
+      claimed.prepared = await prepareChunk(store, resolveBuild, lease, job);
+      return claimed;
+    } catch (error) {
+      if (claimed) await release(claimed);
+      else await store.jobs.releaseChunk(lease);
+      throw error;
+    }
   }
 
-  async function work(pools: SlotPools, lease: ChunkLease): Promise<void> {
-    // Only a job's first chunk finds it PENDING: read first, and write the transition only then.
+  /** Only a job's first chunk finds it PENDING: read first, and write the transition only then. */
+  async function jobStarted(lease: ChunkLease): Promise<JobRecord | undefined> {
     const seen = await store.jobs.get(lease.accountId, lease.jobId);
-    const job = seen?.state === 'JOB_STATE_PENDING'
-      ? ((await store.jobs.update(lease.accountId, lease.jobId, { state: 'JOB_STATE_RUNNING', startTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] })) ?? (await store.jobs.get(lease.accountId, lease.jobId)))
-      : seen;
-    if (!job) return;
-    const logLines: { time: string; text: string }[] = [];
-    pools.setLogSink((text) => logLines.push({ time: nowIso(), text }));
+    if (seen?.state !== 'JOB_STATE_PENDING') return seen;
+    return (await store.jobs.update(lease.accountId, lease.jobId, { state: 'JOB_STATE_RUNNING', startTime: nowIso(), updateTime: nowIso() }, { ifStates: ['JOB_STATE_PENDING'] })) ?? (await store.jobs.get(lease.accountId, lease.jobId));
+  }
+
+  /** Holds a lease until the chunk is finished: renews it, and aborts it if the job stops running. */
+  function hold(lease: ChunkLease, job: JobRecord): ClaimedChunk {
     const abort = new AbortController();
     inFlight.add(abort);
     const renewal = setInterval(() => void store.jobs.renewLease(lease, new Date(Date.now() + leaseMs).toISOString()), leaseMs / 3);
     // A cancel (or a delete) must not wait for a slow batch: poll the job and abort the batch.
     const watch = setInterval(() => void stillRunnable(lease).then((ok) => ok || abort.abort()), WATCH_MS);
+    return {
+      lease,
+      job,
+      abort,
+      logLines: [],
+      unhold() {
+        clearInterval(renewal);
+        clearInterval(watch);
+        inFlight.delete(abort);
+      },
+    };
+  }
+
+  async function release(claimed: ClaimedChunk): Promise<void> {
+    claimed.unhold();
+    await store.jobs.releaseChunk(claimed.lease);
+  }
+
+  /** Scores a claimed chunk; never throws (a failure is the chunk's outcome, handled by finish). */
+  async function score(pools: SlotPools, claimed: ClaimedChunk): Promise<ScoreOutcome> {
+    const { prepared } = claimed;
+    if (!prepared || prepared === 'unavailable') return { kind: 'unavailable' };
+    // The process scores one chunk at a time: what it prints now belongs to this chunk's job.
+    pools.setLogSink((text) => claimed.logLines.push({ time: nowIso(), text }));
     try {
-      const outcome = await runChunk(store, { pools, resolveBuild }, lease, job, abort.signal);
-      await store.jobs.appendLog(job.accountId, job.id, logLines.splice(0));
-      if (outcome.kind === 'stopped') await afterStop(lease);
-      if (outcome.kind === 'unavailable') await evaluatorUnavailable(lease, job);
-      if (outcome.kind === 'done') await afterChunk(job, outcome.remainingChunks ?? 1, outcome.progress);
+      const scored = await scoreChunk(pools, prepared, claimed.abort.signal);
+      return scored === 'stopped' ? { kind: 'stopped' } : { kind: 'scored', scored };
+    } catch (error) {
+      return { kind: 'error', error };
+    }
+  }
+
+  /** Writes a scored chunk and does what its outcome calls for; a failed chunk is released. */
+  async function finish(claimed: ClaimedChunk, outcome: ScoreOutcome): Promise<void> {
+    const { lease, job } = claimed;
+    try {
+      if (outcome.kind === 'error') return await store.jobs.releaseChunk(lease);
+      const written = outcome.kind === 'scored' ? await writeChunk(store, claimed.prepared as PreparedChunk, outcome.scored) : outcome;
+      await store.jobs.appendLog(job.accountId, job.id, claimed.logLines.splice(0));
+      if (written.kind === 'stopped') await afterStop(lease);
+      if (written.kind === 'unavailable') await evaluatorUnavailable(lease, job);
+      if (written.kind === 'done') await afterChunk(job, written.remainingChunks ?? 1, written.progress);
     } catch (error: unknown) {
       await store.jobs.releaseChunk(lease);
       throw error;
     } finally {
-      clearInterval(renewal);
-      clearInterval(watch);
-      inFlight.delete(abort);
-      pools.setLogSink(() => {});
+      claimed.unhold();
     }
   }
 
