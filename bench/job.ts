@@ -9,7 +9,7 @@
  * --cpu-prof writes the server's V8 CPU profile into DIR (open it in Chrome DevTools).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,17 @@ function cpuSeconds(pid: number): number {
 function descendants(pid: number): number[] {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** CPU seconds of each of the server's threads, summed by thread name (the main thread is the first). */
+function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = Number(tid) === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return byName;
 }
 
 const sandboxCpu = (pid: number) => descendants(pid).reduce((sum, child) => sum + cpuSeconds(child), 0);
@@ -132,7 +143,7 @@ try {
   const idle = rssMb(server.pid);
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid))), 100);
-  const cpuBefore = { server: cpuSeconds(server.pid), sandbox: sandboxCpu(server.pid) };
+  const cpuBefore = { server: cpuSeconds(server.pid), sandbox: sandboxCpu(server.pid), threads: threadCpu(server.pid) };
   const start = performance.now();
   await api(server.base, 'POST', `${a}/evaluationJobs`, job('big'));
   const done = await until(async () => {
@@ -142,6 +153,7 @@ try {
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
   const cpu = { server: cpuSeconds(server.pid) - cpuBefore.server, sandbox: sandboxCpu(server.pid) - cpuBefore.sandbox };
+  const threads = [...threadCpu(server.pid)].map(([name, seconds]) => [name, seconds - (cpuBefore.threads.get(name) ?? 0)] as const).filter(([, seconds]) => seconds >= 0.01);
   if (done['state'] !== 'JOB_STATE_COMPLETED') throw new Error(`job ended ${done['state']}: ${JSON.stringify(done['status'])}`);
 
   // The server checkpoints and collects garbage for a while after a job: let it settle first.
@@ -162,6 +174,7 @@ try {
   console.log(`tally job (create -> COMPLETED):               ${seconds.toFixed(2)} s, ${Math.round(tallyRate)} rows/s`);
   console.log(`ratio tally/baseline: ${(tallyRate / baselineRate).toFixed(2)} (against the mean of the two baseline runs; ${(tallyRate / baselineBefore.rows_per_second).toFixed(2)} and ${(tallyRate / baselineAfter.rows_per_second).toFixed(2)} against each)`);
   console.log(`CPU during the job: server ${cpu.server.toFixed(2)} s (all its threads), sandbox processes ${cpu.sandbox.toFixed(2)} s`);
+  console.log(`  by server thread: ${threads.map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`).join(', ')}`);
   console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB`);
   console.log(`create -> first scored row (warm build, warm process): ${latencyMs.toFixed(0)} ms`);
   console.log(`metrics: score ${done['metrics']['score']}, rows ${done['metrics']['row_count']}`);
