@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../src/domain/jobs.js';
+import { outputRowText, type OutputRow } from '../src/domain/output-rows.js';
 import { nowIso, type DatasetRecord } from '../src/domain/types.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { execSql, freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
@@ -118,19 +119,24 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     };
     await store.jobs.create(job, { runnable: true, ranges: [[0, 3], [3, 6], [6, 7]] });
     const text = (idx: number) => JSON.stringify({ idx, s: `é😀"\\u2028${'x'.repeat(idx)}` });
+    // Chunk 1's rows come as the runner hands most of them over: the input row and the parts to splice in.
+    const outputRow = (idx: number): OutputRow =>
+      idx === 4 || idx < 3 || idx > 5 ? { idx, text: text(idx) } : { idx, input: `{"in":${idx}}`, evaluation: `{"score":${idx / 10}}`, score: String(idx / 10) };
+    const stored = (idx: number) => outputRowText(outputRow(idx));
     const result = (idx: number): RowResult => ({ idx, score: idx / 10, isScoreValid: idx !== 4, errorKind: idx === 4 ? 'crash' : '', ms: 1, metrics: { m: idx } });
     const lease = async () => (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
     const written: number[] = [];
     for (let chunk = 0; chunk < 3; chunk++) {
       const held = await lease();
       const idxs = Array.from({ length: held.end - held.start }, (_, i) => held.start + i);
-      const completion = { outputRowSetId: output, rows: idxs.map((idx) => ({ idx, text: text(idx) })), results: idxs.map(result), now: nowIso() };
+      const completion = { outputRowSetId: output, rows: idxs.map(outputRow), results: idxs.map(result), now: nowIso() };
       expect(await store.jobs.completeChunk(held, completion)).toMatchObject({ remainingChunks: 2 - chunk });
       // A second write of the same chunk (a worker whose lease was taken over) writes nothing.
       expect(await store.jobs.completeChunk(held, completion)).toBeUndefined();
       written.push(...idxs);
     }
-    const all = Array.from({ length: 7 }, (_, i) => ({ idx: i, data: text(i) }));
+    const all = Array.from({ length: 7 }, (_, i) => ({ idx: i, data: stored(i) }));
+    expect(all[3]!.data).toBe('{"in":3,"evaluation_result":{"score":0.3},"evals":{"score":0.3},"eval_details":{"score":0.3}}');
     expect(await store.rows.read(output, -1, 100)).toEqual(all);
     expect(await store.rows.read(output, 1, 3)).toEqual(all.slice(2, 5));
     expect(await store.rows.read(output, 6, 3)).toEqual([]);
@@ -144,9 +150,11 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     await execSql(url, "update job_chunks set results = '' where idx = 1");
     expect((await store.jobs.readChunkResults(job, -1, 10)).flatMap((c) => c.results)).toEqual(written.map(result));
     const worst = await store.jobs.listResults(output, { orderBy: 'score', pageSize: 3, filter: 'errorKind = ""' });
-    expect(worst.items.map((r) => [r.idx, r.data])).toEqual([0, 1, 2].map((i) => [i, text(i)]));
+    expect(worst.items.map((r) => [r.idx, r.data])).toEqual([0, 1, 2].map((i) => [i, stored(i)]));
+    const best = await store.jobs.listResults(output, { orderBy: 'score desc', pageSize: 2 });
+    expect(best.items.map((r) => [r.idx, r.data])).toEqual([6, 5].map((i) => [i, stored(i)]));
     const errored = await store.jobs.listResults(output, { filter: 'errorKind = "crash"' });
-    expect(errored.items.map((r) => [r.idx, r.data])).toEqual([[4, text(4)]]);
+    expect(errored.items.map((r) => [r.idx, r.data])).toEqual([[4, stored(4)]]);
     await store.rows.deleteSet(output);
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
   });

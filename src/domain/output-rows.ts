@@ -22,19 +22,38 @@ export function toOutputRow(row: Record<string, unknown>, idx: number, scored: S
 }
 
 /**
+ * An output row as the runner hands it to the store: its text, or the stored input row with the
+ * evaluation's JSON and its score, to be spliced into it (spliceOutputKeys). The store keeps the
+ * parts apart (the evaluation is in the row twice) and splices them when the row is read.
+ */
+export type OutputRow = { idx: number; text: string } | { idx: number; input: string; evaluation: string; score: string };
+
+/**
  * The same output row built from the stored text of the input row, which then is never parsed:
  * the three keys are appended before its closing brace. When the text may already hold one of
  * them (or spells a key with \u escapes of ASCII letters, which could hide one), it is parsed
  * and rebuilt as above so the new values replace the old ones.
  */
-export function toOutputRowFromText(stored: string, idx: number, scored: ScoredRow): { text: string; result: RowResult } {
-  if (MAY_HOLD_OUTPUT_KEYS.test(stored)) return toOutputRow(JSON.parse(stored) as Record<string, unknown>, idx, scored);
+export function toOutputRowFromText(stored: string, idx: number, scored: ScoredRow): { row: OutputRow; result: RowResult } {
+  if (MAY_HOLD_OUTPUT_KEYS.test(stored)) {
+    const { text, result } = toOutputRow(JSON.parse(stored) as Record<string, unknown>, idx, scored);
+    return { row: { idx, text }, result };
+  }
   const evaluation = evaluationOf(scored);
-  const close = stored.lastIndexOf('}');
-  const encoded = JSON.stringify(evaluation);
-  const keys = `"evaluation_result":${encoded},"evals":{"score":${JSON.stringify(evaluation.score)}},"eval_details":${encoded}`;
-  const separator = isEmptyObject(stored, close) ? '' : ',';
-  return { text: `${stored.slice(0, close)}${separator}${keys}${stored.slice(close)}`, result: rowResult(idx, scored, evaluation) };
+  return { row: { idx, input: stored, evaluation: JSON.stringify(evaluation), score: JSON.stringify(evaluation.score) }, result: rowResult(idx, scored, evaluation) };
+}
+
+/** An output row's text. */
+export function outputRowText(row: OutputRow): string {
+  return 'text' in row ? row.text : spliceOutputKeys(row.input, row.evaluation, row.score);
+}
+
+/** The input row's text with evaluation_result, evals and eval_details added before its closing brace. */
+export function spliceOutputKeys(input: string, evaluation: string, score: string): string {
+  const close = input.lastIndexOf('}');
+  const keys = `"evaluation_result":${evaluation},"evals":{"score":${score}},"eval_details":${evaluation}`;
+  const separator = isEmptyObject(input, close) ? '' : ',';
+  return `${input.slice(0, close)}${separator}${keys}${input.slice(close)}`;
 }
 
 const MAY_HOLD_OUTPUT_KEYS = /"(?:evaluation_result|evals|eval_details)"|\\u00[4-7]/;

@@ -7,7 +7,7 @@ import { groupKeyOf } from '../domain/chunking.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
 import { redactSecrets } from '../domain/secrets.js';
-import { toOutputRowFromText, type ScoredRow } from '../domain/output-rows.js';
+import { toOutputRowFromText, type OutputRow, type ScoredRow } from '../domain/output-rows.js';
 import { nowIso } from '../domain/types.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
 import type { SecretEnv } from '../services/secrets.js';
@@ -98,7 +98,7 @@ export interface PreparedChunk {
 
 /** A chunk's output rows and results, in row order, ready to write. */
 export interface ScoredChunk {
-  rows: { idx: number; text: string }[];
+  rows: OutputRow[];
   results: RowResult[];
 }
 
@@ -137,7 +137,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
-      rows.push({ idx: row.idx, text: output.text });
+      rows.push(output.row);
       results.push(output.result);
     });
   }

@@ -2,6 +2,7 @@ import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
+import type { OutputRow } from '../domain/output-rows.js';
 import type {
   Account,
   ApiKeyRecord,
@@ -163,7 +164,7 @@ export interface LeaseRequest {
 
 export interface ChunkCompletion {
   outputRowSetId: number;
-  rows: { idx: number; text: string }[];
+  rows: OutputRow[];
   results: RowResult[];
   now: string;
 }

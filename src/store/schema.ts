@@ -56,6 +56,7 @@ export interface RowBlocksTable {
   last_idx: number;
   ends: string;
   data: string;
+  layout: Generated<string>;
 }
 
 export interface SignedUrlsTable {

@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { ChunkLease } from '../../domain/jobs.js';
 import type { ChunkCompletion, JobRepo } from '../port.js';
+import { outputRowText, type OutputRow } from '../../domain/output-rows.js';
 import { encodeChunkResults } from '../repos/chunk-results.js';
+import { encodeBlock } from '../repos/row-blocks.js';
 import type { ChunkClaim, JobWrites } from '../repos/jobs.js';
 
 type ChunkWritten = Awaited<ReturnType<JobRepo['completeChunk']>>;
@@ -23,7 +25,7 @@ const claim = db.prepare("update job_chunks set state = 'leased', lease_owner = 
   "where account_id = ? and job_id = ? and idx = ? and (state = 'pending' or (state = 'leased' and lease_expire_time < ?))");
 const finish = db.prepare("update job_chunks set state = 'done', lease_owner = ?, results = ? " +
   "where account_id = ? and job_id = ? and idx = ? and state = 'leased' and lease_owner = ?");
-const insertBlock = db.prepare('insert into row_blocks (row_set_id, first_idx, last_idx, ends, data) values (?, ?, ?, ?, ?)');
+const insertBlock = db.prepare('insert into row_blocks (row_set_id, first_idx, last_idx, ends, data, layout) values (?, ?, ?, ?, ?, ?)');
 const insertRow = db.prepare('insert into rows (row_set_id, idx, data) values (?, ?, ?)');
 const counters = db.prepare('update evaluation_jobs set rows_done = rows_done + ?, rows_errored = rows_errored + ?, update_time = ? ' +
   'where account_id = ? and id = ? returning rows_done, rows_errored');
@@ -50,9 +52,9 @@ function insertResults(set, c, from, count) {
 }
 
 const complete = db.transaction((m) => {
-  const { lease, set, rows } = m;
+  const { lease, set, block, rows } = m;
   if (finish.run(lease.owner, m.results, lease.accountId, lease.jobId, lease.index, lease.owner).changes !== 1) return undefined;
-  if (rows.block) insertBlock.run(set, rows.first, rows.first + rows.ends.length - 1, JSON.stringify(rows.ends), rows.text);
+  if (block) insertBlock.run(set, block.first, block.last, JSON.stringify(block.ends), block.data, block.layout);
   else rows.idx.forEach((idx, i) => insertRow.run(set, idx, rows.text.slice(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i])));
   const c = JSON.parse(m.results);
   for (let from = 0; from < c.idx.length; from += BATCH) insertResults(set, c, from, Math.min(BATCH, c.idx.length - from));
@@ -138,8 +140,12 @@ export function startChunkWriter(path: string, pragmas: readonly string[]): Chun
 
   return {
     claimChunk: (claim: ChunkClaim) => send<boolean>({ op: 'claim', ...claim }),
-    completeChunk: (lease: ChunkLease, completion: ChunkCompletion) =>
-      send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, rows: packRows(completion.rows), results: encodeChunkResults(completion.results) }),
+    completeChunk(lease: ChunkLease, completion: ChunkCompletion) {
+      // One string and where each part ends: cloning a thousand strings cost as much as joining them.
+      const block = encodeBlock(completion.rows);
+      const rows = block ? undefined : packTexts(completion.rows);
+      return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, block, rows, results: encodeChunkResults(completion.results) });
+    },
     async close() {
       worker.postMessage({ op: 'close' });
       await exited;
@@ -147,16 +153,11 @@ export function startChunkWriter(path: string, pragmas: readonly string[]): Chun
   };
 }
 
-/**
- * A chunk's rows as they cross to the thread: one string and where each row ends (cloning a
- * thousand strings cost as much as joining them), as a block when their indexes are consecutive
- * (see repos/row-blocks.ts).
- */
-function packRows(rows: readonly { idx: number; text: string }[]) {
-  const ends = new Array<number>(rows.length);
+/** Rows whose indexes are not consecutive (so no block): their texts joined, and where each ends. */
+function packTexts(rows: readonly OutputRow[]) {
+  const texts = rows.map(outputRowText);
+  const ends = new Array<number>(texts.length);
   let end = 0;
-  rows.forEach((row, i) => (ends[i] = end += row.text.length));
-  const first = rows[0]?.idx ?? 0;
-  const block = rows.length > 0 && rows.every((row, i) => row.idx === first + i);
-  return { block, first, ends, idx: block ? [] : rows.map((r) => r.idx), text: rows.map((r) => r.text).join('') };
+  texts.forEach((text, i) => (ends[i] = end += text.length));
+  return { idx: rows.map((r) => r.idx), ends, text: texts.join('') };
 }
