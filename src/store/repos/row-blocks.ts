@@ -37,10 +37,32 @@ export interface EncodedBlock {
   layout: '' | 'output';
 }
 
-/** The rows as one block, or undefined when their indexes are not consecutive. */
-export function encodeBlock(rows: readonly OutputRow[]): EncodedBlock | undefined {
+/** Rows per block, and text per block (UTF-16 code units): a block is read and held whole. */
+const BLOCK_MAX_ROWS = 1000;
+const BLOCK_MAX_CHARS = 4 * 1024 * 1024;
+
+/** The rows as blocks of consecutive rows, or undefined when their indexes are not consecutive. */
+export function encodeBlocks(rows: readonly OutputRow[]): EncodedBlock[] | undefined {
   const first = rows[0]?.idx;
   if (first === undefined || !rows.every((row, i) => row.idx === first + i)) return undefined;
+  const blocks: EncodedBlock[] = [];
+  for (let start = 0, chars = 0, i = 0; i < rows.length; i++) {
+    chars += sizeOf(rows[i]!);
+    const full = i + 1 - start >= BLOCK_MAX_ROWS || chars >= BLOCK_MAX_CHARS;
+    if (full || i === rows.length - 1) {
+      blocks.push(encodeBlock(rows.slice(start, i + 1)));
+      start = i + 1;
+      chars = 0;
+    }
+  }
+  return blocks;
+}
+
+const sizeOf = (row: OutputRow) => ('text' in row ? row.text.length : row.input.length + row.evaluation.length);
+
+/** Consecutive rows as one block. */
+function encodeBlock(rows: readonly OutputRow[]): EncodedBlock {
+  const first = rows[0]!.idx;
   const output = rows.some((row) => !('text' in row));
   const parts: string[] = [];
   for (const row of rows) {
@@ -56,18 +78,20 @@ export function encodeBlock(rows: readonly OutputRow[]): EncodedBlock | undefine
 
 const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
 
-/** Stores rows of a row set: as one block when their indexes are consecutive, else one by one. */
+/** Stores rows of a row set: in blocks when their indexes are consecutive, else one by one. */
 export async function writeRows(db: Kysely<Database>, rowSetId: number, rows: readonly OutputRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const block = encodeBlock(rows);
-  if (!block) {
+  const blocks = encodeBlocks(rows);
+  if (!blocks) {
     await insertMany(db, 'rows', ROW_COLUMNS, rows.map((r) => [rowSetId, r.idx, outputRowText(r)]));
     return;
   }
-  await db
-    .insertInto('row_blocks')
-    .values({ row_set_id: rowSetId, first_idx: block.first, last_idx: block.last, ends: JSON.stringify(block.ends), data: block.data, layout: block.layout })
-    .execute();
+  for (const block of blocks) {
+    await db
+      .insertInto('row_blocks')
+      .values({ row_set_id: rowSetId, first_idx: block.first, last_idx: block.last, ends: JSON.stringify(block.ends), data: block.data, layout: block.layout })
+      .execute();
+  }
 }
 
 /** Up to `limit` rows with an index above `afterIdx`, in index order, from rows and blocks alike. */

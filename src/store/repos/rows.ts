@@ -3,10 +3,7 @@ import { nowIso } from '../../domain/types.js';
 import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
 import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
-import { readRows } from './row-blocks.js';
-
-/** Rows per INSERT statement: 3 parameters each keeps well under both engines' limits. */
-const ROWS_PER_STATEMENT = 1000;
+import { readRows, writeRows } from './row-blocks.js';
 
 export function createRowRepo(db: Kysely<Database>): RowRepo {
   return {
@@ -20,13 +17,8 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
     },
     async append(rowSetId, start, rows) {
       if (rows.length === 0) return;
-      await db.transaction().execute(async (tx) => {
-        for (let offset = 0; offset < rows.length; offset += ROWS_PER_STATEMENT) {
-          const slice = rows.slice(offset, offset + ROWS_PER_STATEMENT);
-          const values = slice.map((data, i) => ({ row_set_id: rowSetId, idx: start + offset + i, data }));
-          await tx.insertInto('rows').values(values).execute();
-        }
-      });
+      // In blocks (row-blocks.ts): a job then reads each chunk's input as one value, not a thousand.
+      await db.transaction().execute((tx) => writeRows(tx, rowSetId, rows.map((text, i) => ({ idx: start + i, text }))));
     },
     read: (rowSetId, afterIdx, limit) => readRows(db, rowSetId, afterIdx, limit),
     async deleteSet(rowSetId) {

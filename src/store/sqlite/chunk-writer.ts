@@ -4,7 +4,7 @@ import type { ChunkLease } from '../../domain/jobs.js';
 import type { ChunkCompletion, JobRepo } from '../port.js';
 import { outputRowText, type OutputRow } from '../../domain/output-rows.js';
 import { encodeChunkResults } from '../repos/chunk-results.js';
-import { encodeBlock } from '../repos/row-blocks.js';
+import { encodeBlocks } from '../repos/row-blocks.js';
 import type { ChunkClaim, JobWrites } from '../repos/jobs.js';
 
 type ChunkWritten = Awaited<ReturnType<JobRepo['completeChunk']>>;
@@ -52,9 +52,9 @@ function insertResults(set, c, from, count) {
 }
 
 const complete = db.transaction((m) => {
-  const { lease, set, block, rows } = m;
+  const { lease, set, blocks, rows } = m;
   if (finish.run(lease.owner, m.results, lease.accountId, lease.jobId, lease.index, lease.owner).changes !== 1) return undefined;
-  if (block) insertBlock.run(set, block.first, block.last, JSON.stringify(block.ends), block.data, block.layout);
+  if (blocks) for (const b of blocks) insertBlock.run(set, b.first, b.last, JSON.stringify(b.ends), b.data, b.layout);
   else rows.idx.forEach((idx, i) => insertRow.run(set, idx, rows.text.slice(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i])));
   const c = JSON.parse(m.results);
   for (let from = 0; from < c.idx.length; from += BATCH) insertResults(set, c, from, Math.min(BATCH, c.idx.length - from));
@@ -142,9 +142,9 @@ export function startChunkWriter(path: string, pragmas: readonly string[]): Chun
     claimChunk: (claim: ChunkClaim) => send<boolean>({ op: 'claim', ...claim }),
     completeChunk(lease: ChunkLease, completion: ChunkCompletion) {
       // One string and where each part ends: cloning a thousand strings cost as much as joining them.
-      const block = encodeBlock(completion.rows);
-      const rows = block ? undefined : packTexts(completion.rows);
-      return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, block, rows, results: encodeChunkResults(completion.results) });
+      const blocks = encodeBlocks(completion.rows);
+      const rows = blocks ? undefined : packTexts(completion.rows);
+      return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results) });
     },
     async close() {
       worker.postMessage({ op: 'close' });
