@@ -307,7 +307,7 @@ describe('result shapes (insecure-local launcher)', () => {
       loadTimeoutMs: 10_000,
     });
     const shapes = ['int', 'dataclass', 'model', 'plain', 'bool', 'string-score', 'inf-metric', 'bad-reason', 'huge', 'raise',
-      'dict', 'dict-nan', 'dict-inf', 'dict-str-subclass-reason', 'dict-empty-metrics'];
+      'dict', 'dict-nan', 'dict-inf', 'dict-str-subclass-reason', 'dict-empty-metrics', 'async'];
     const outcomes = await proc.scoreBatch(shapes.map((shape) => ({ shape })), { perRowTimeoutMs: 5_000 });
     await proc.close();
     const summary = outcomes.map((o) => (o.ok ? o.result : o.retry ? 'retry' : `${o.error.kind}: ${o.error.message}`));
@@ -327,6 +327,7 @@ describe('result shapes (insecure-local launcher)', () => {
       'invalid_result: score must be finite, got -inf',
       { score: 0.5, is_score_valid: true, reason: 'sub', metrics: {} },
       { score: -0, is_score_valid: true, reason: null, metrics: {} },
+      { score: 0.125, is_score_valid: true, reason: 'awaited', metrics: {} },
     ]);
   });
 });

@@ -5,7 +5,6 @@ stdout/stderr go to the parent's log capture and can never corrupt the protocol.
 Standard library only (Python 3.11). The protocol is described in README.md.
 """
 
-import asyncio
 import dataclasses
 import importlib.util
 import inspect
@@ -317,6 +316,7 @@ def run_maybe_async(value, loop_holder):
         return value
     if inspect.isawaitable(value):
         if not loop_holder:
+            import asyncio  # here, not at the top: importing it took 90 ms of every process start
             loop_holder.append(asyncio.new_event_loop())
         return loop_holder[0].run_until_complete(value)
     return value
