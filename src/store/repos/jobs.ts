@@ -332,11 +332,14 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   return { remainingChunks: Number(remaining.n), progress: counters && { rowsDone: Number(counters.rows_done), rowsErrored: Number(counters.rows_errored) } };
 }
 
+const CHUNK_COLUMNS: readonly BulkColumn[] = [
+  ['account_id', 'text'], ['job_id', 'text'], ['idx', 'int4'], ['start_idx', 'int4'], ['end_idx', 'int4'],
+  ['state', 'text'], ['lease_owner', 'text'], ['lease_expire_time', 'text'], ['attempts', 'int4'],
+];
+
+/** Prepared bulk inserts: a job of 10-row chunks over 100,000 rows has 10,000 chunks to record. */
 async function insertChunks(tx: Transaction<Database>, accountId: string, jobId: string, ranges: readonly Range[]): Promise<void> {
-  const chunks = ranges.map(([start, end], idx) => ({
-    account_id: accountId, job_id: jobId, idx, start_idx: start, end_idx: end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0,
-  }));
-  for (let i = 0; i < chunks.length; i += 500) await tx.insertInto('job_chunks').values(chunks.slice(i, i + 500)).execute();
+  await insertMany(tx, 'job_chunks', CHUNK_COLUMNS, ranges.map(([start, end], idx) => [accountId, jobId, idx, start, end, 'pending', '', '', 0]));
 }
 
 function patchToRow(patch: JobPatch): Updateable<EvaluationJobsTable> {
