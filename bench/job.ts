@@ -22,10 +22,10 @@ const dir = mkdtempSync(join(tmpdir(), 'tally-bench-job-'));
 // The server's data directory lives inside: sandboxed evaluators (other uids) must traverse it.
 chmodSync(dir, 0o711);
 
-function writeData(): string {
-  const path = join(dir, 'rows.jsonl');
+function writeData(name: string, rows: number): string {
+  const path = join(dir, name);
   const lines: string[] = [];
-  for (let i = 0; i < ROWS; i++) lines.push(JSON.stringify({ messages: [{ role: 'user', content: `What is ${i} + 1?` }, { role: 'assistant', content: String(i % 3 ? i + 1 : i) }], ground_truth: String(i + 1) }));
+  for (let i = 0; i < rows; i++) lines.push(JSON.stringify({ messages: [{ role: 'user', content: `What is ${i} + 1?` }, { role: 'assistant', content: String(i % 3 ? i + 1 : i) }], ground_truth: String(i + 1) }));
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
 }
@@ -121,7 +121,7 @@ async function until<T>(probe: () => Promise<T | undefined>, intervalMs: number)
   }
 }
 
-const data = writeData();
+const data = writeData('rows.jsonl', ROWS);
 const evaluatorFile = join(dir, 'main.py');
 writeFileSync(evaluatorFile, EVALUATE);
 const runBaseline = () => JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), evaluatorFile], { encoding: 'utf8' })) as { rows_per_second: number; seconds: number };
@@ -160,8 +160,14 @@ try {
   await settled(server.pid);
   const baselineAfter = runBaseline();
 
+  // Latency through the whole path (create, lease, sandbox, write) on a small dataset: 10-row
+  // chunks over the big one would time the recording of its chunks instead.
+  await api(server.base, 'POST', `${a}/datasets`, { dataset: {}, datasetId: 'probe' });
+  const probe = new FormData();
+  probe.append('file', new Blob([readFileSync(writeData('probe.jsonl', 100))]), 'probe.jsonl');
+  await api(server.base, 'POST', `${a}/datasets/probe:upload`, probe);
   const latencyStart = performance.now();
-  await api(server.base, 'POST', `${a}/evaluationJobs`, job('first', 10));
+  await api(server.base, 'POST', `${a}/evaluationJobs`, { ...job('first', 10), evaluationJob: { ...job('first', 10).evaluationJob, inputDataset: 'accounts/bench/datasets/probe' } });
   const createdMs = performance.now() - latencyStart;
   await until(async () => ((await api(server.base, 'GET', `${a}/evaluationJobs/first:listResults?pageSize=1`))['totalSize'] > 0 ? true : undefined), 2);
   const latencyMs = performance.now() - latencyStart;
