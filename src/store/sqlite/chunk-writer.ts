@@ -106,7 +106,9 @@ interface Pending {
  */
 export function startChunkWriter(path: string, pragmas: readonly string[]): ChunkWriter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, pragmas } });
+  // It holds nothing between writes: a small heap makes it collect each chunk's strings promptly
+  // instead of growing the server's memory by the job's size before it does.
+  const worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, pragmas }, resourceLimits: { maxOldGenerationSizeMb: 48 } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failure: Error | undefined;
