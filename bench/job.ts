@@ -175,7 +175,7 @@ try {
 
   const baselineRate = (baselineBefore.rows_per_second + baselineAfter.rows_per_second) / 2;
   const tallyRate = ROWS / seconds;
-  console.log(`rows: ${ROWS}, evaluator: exact match (legacy evaluate), store: sqlite, worker slots: ${values.slots ?? 'cores'}`);
+  console.log(`rows: ${ROWS}, evaluator: exact match (legacy evaluate), store: sqlite, worker slots: ${values.slots ?? 'default (cores + 1)'}`);
   const describe = (b: { seconds: number; rows_per_second: number }) => `${b.seconds.toFixed(2)} s, ${Math.round(b.rows_per_second)} rows/s`;
   console.log(`baseline.py (one Python process, JSONL in/out): before ${describe(baselineBefore)}; after ${describe(baselineAfter)}`);
   console.log(`tally job (create -> COMPLETED):               ${seconds.toFixed(2)} s, ${Math.round(tallyRate)} rows/s`);
