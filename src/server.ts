@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
+import type { EvaluatorRecord } from './domain/evaluators.js';
 import { buildHttpApp } from './http/app.js';
 import { createPreviewRunner } from './runner/preview.js';
 import { createWakeup, type Wakeup } from './runner/wakeup.js';
@@ -32,8 +33,11 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   for (const warning of runtime.warnings) log(warning);
   const store = await openStore({ url: databaseUrlOf(config) });
   const wakeup = createWakeup();
+  // The in-process worker starts once the server listens; builds that finish before then have none.
+  let prewarm: (evaluator: EvaluatorRecord) => void = () => {};
   const services = createServices(store, {
     jobEvents: { onRunnable: () => wakeup.notify() },
+    onEvaluatorBuilt: (evaluator) => prewarm(evaluator),
     secretCipher: secretCipherOf(config),
     builder: runtime.builder,
     previewRunner: createPreviewRunner(runtime.launcher, runtime.box),
@@ -53,6 +57,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   });
   await app.listen({ host: config.host, port: config.port });
   const worker = config.inProcessWorker ? startWorker(store, runtime, { config, log, wakeup }) : undefined;
+  if (worker) prewarm = (evaluator) => worker.prewarm(evaluator);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

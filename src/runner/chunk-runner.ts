@@ -17,6 +17,9 @@ import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
 
+/** A build's pool unused this long is closed at the slot's next use: idle processes hold memory. */
+const IDLE_POOL_MS = 10 * 60_000;
+
 /** Rows sent to the sandbox process per message: amortises the pipe, keeps a cancel prompt. */
 const BATCH_ROWS = 1000;
 
@@ -36,9 +39,10 @@ export interface ChunkOutcome {
  * so whatever its processes print belongs to the job the slot is running (the execution log).
  */
 export class SlotPools {
-  private readonly pools = new Map<string, { pool: SandboxPool; fingerprint: string }>();
+  private readonly pools = new Map<string, { pool: SandboxPool; fingerprint: string; lastUsed: number }>();
   private readonly manifests = new Map<string, EvaluatorBox>();
   private logSink: (line: string) => void = () => {};
+  private closed = false;
 
   constructor(
     private readonly launcher: SandboxLauncher,
@@ -58,9 +62,14 @@ export class SlotPools {
    */
   async poolFor(buildDir: string, accountId: string, network = false): Promise<SandboxPool> {
     const secrets = await this.secretEnv(accountId);
+    if (this.closed) throw new Error('the worker slot is closed');
+    this.evictIdle(buildDir);
     const fingerprint = createHash('sha256').update(JSON.stringify([network, Object.entries(secrets).sort()])).digest('hex');
     const existing = this.pools.get(buildDir);
-    if (existing?.fingerprint === fingerprint) return existing.pool;
+    if (existing?.fingerprint === fingerprint) {
+      existing.lastUsed = Date.now();
+      return existing.pool;
+    }
     if (existing) {
       this.pools.delete(buildDir);
       await existing.pool.close();
@@ -77,11 +86,33 @@ export class SlotPools {
       // The execution log is readable through the API: a printed secret is redacted before it is stored.
       onOutput: (stream, text) => this.logSink(redactSecrets(`[${stream}] ${text.trimEnd()}`, secrets)),
     });
-    this.pools.set(buildDir, { pool, fingerprint });
+    this.pools.set(buildDir, { pool, fingerprint, lastUsed: Date.now() });
     return pool;
   }
 
+  /**
+   * Starts a process of a build before its first chunk (the build has just finished), so the
+   * first job does not wait for it: bubblewrap, Python and the evaluator's imports took about a
+   * tenth of a 100,000-row job, most of it while nothing else could run.
+   */
+  async prewarm(buildDir: string, accountId: string, network = false): Promise<void> {
+    const pool = await this.poolFor(buildDir, accountId, network);
+    if (pool.stats.live > 0) return;
+    pool.release(await pool.retain());
+  }
+
+  /** Closes the pools of builds no chunk has used for a while (their idle processes with them). */
+  private evictIdle(keep: string): void {
+    const stale = Date.now() - IDLE_POOL_MS;
+    for (const [buildDir, entry] of this.pools) {
+      if (buildDir === keep || entry.lastUsed > stale) continue;
+      this.pools.delete(buildDir);
+      void entry.pool.close();
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.pools.values()].map(({ pool }) => pool.close()));
     this.pools.clear();
   }

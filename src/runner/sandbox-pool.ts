@@ -43,6 +43,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       }
       started += 1;
       const proc = await startSandboxProcess(options);
+      // Closed while it started (a worker stopping): it must not outlive the pool.
+      if (closing) {
+        await proc.close();
+        throw new Error('sandbox pool is closed');
+      }
       live.add(proc);
       return proc;
     },

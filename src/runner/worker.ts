@@ -5,6 +5,7 @@ import { coerceError } from '../domain/errors.js';
 import { RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord } from '../domain/jobs.js';
 import { nowIso } from '../domain/types.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
+import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { Store } from '../store/index.js';
 import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
 export interface Worker {
   readonly id: string;
   start(): void;
+  /** Starts a sandbox process of a just-built evaluator in every slot, ahead of its first job. */
+  prewarm(evaluator: EvaluatorRecord): void;
   /** Stops leasing, lets running chunks finish, releases nothing it completed. */
   stop(): Promise<void>;
 }
@@ -76,8 +79,10 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
   const jittered = (ms: number) => ms * (0.75 + Math.random() * 0.5);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, jittered(ms)));
 
+  const slotPools: SlotPools[] = [];
+
   async function slotLoop(slot: number): Promise<void> {
-    const pools = new SlotPools(launcher, runtime, options.secretEnv);
+    const pools = (slotPools[slot] = new SlotPools(launcher, runtime, options.secretEnv));
     const logError = (error: unknown) => log(`worker ${id} slot ${slot}: ${coerceError(error).stack ?? String(error)}`);
     try {
       while (running) {
@@ -262,6 +267,13 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
       if (running) return;
       running = true;
       for (let slot = 0; slot < slots; slot++) loops.push(slotLoop(slot));
+    },
+    prewarm(evaluator) {
+      if (!running || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return;
+      const network = evaluator.spec.allowEgress === true;
+      void resolveBuild(evaluator)
+        .then((buildDir) => Promise.all(slotPools.map((pools) => pools.prewarm(buildDir, evaluator.accountId, network))))
+        .catch((error: unknown) => log(`worker ${id}: could not start a process of evaluator ${evaluator.accountId}/${evaluator.id} ahead of its jobs: ${coerceError(error).message}`));
     },
     async stop() {
       running = false;

@@ -1,3 +1,4 @@
+import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { JsonlLimits } from '../domain/jsonl.js';
 import type { Store } from '../store/index.js';
 import { createAccountService, type AccountService } from './accounts.js';
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   /** Defaults for new jobs' settings. */
   jobDefaults?: Partial<JobSettings>;
   jobEvents?: JobEvents;
+  /** An evaluator's build finished and it is ACTIVE (the in-process worker starts its processes). */
+  onEvaluatorBuilt?(evaluator: EvaluatorRecord): void;
   /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
   secretCipher: SecretCipher;
   /** Scores preview samples in the sandbox; the composition root supplies it. */
@@ -50,7 +53,12 @@ export function createServices(store: Store, options: ServiceOptions): Services 
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,
     secretEnv,
-    events: { onBuildFinished: (evaluator) => void jobs.onBuildFinished(evaluator) },
+    events: {
+      onBuildFinished(evaluator) {
+        void jobs.onBuildFinished(evaluator);
+        if (evaluator.state === 'ACTIVE') options.onEvaluatorBuilt?.(evaluator);
+      },
+    },
   });
   const datasets = createDatasetService(store, signedUrls, { jsonl: options.jsonl, maxUploadBytes: options.maxUploadBytes });
   const evaluators = createEvaluatorService(store, signedUrls, builds);

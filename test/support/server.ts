@@ -8,6 +8,8 @@ import { freshDatabaseUrl } from './databases.js';
 export interface TestServer {
   server: RunningServer;
   url: string;
+  /** The server's data directory (its own temporary one). */
+  dataDir: string;
   accountId: string;
   key: string;
   /** fetch against the server with the account's admin key unless `key` is given. */
@@ -54,7 +56,7 @@ export async function startTestServer(kind: 'sqlite' | 'postgres', overrides: Pa
     }
     return { status: response.status, headers: response.headers, json, text };
   };
-  return { server, url: server.url, accountId: 'acme', key, call, close: () => server.close() };
+  return { server, url: server.url, dataDir, accountId: 'acme', key, call, close: () => server.close() };
 }
 
 /** Polls a resource until `done(resource)` holds; fails with the last state seen. */
