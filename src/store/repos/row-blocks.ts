@@ -28,11 +28,14 @@ interface BlockRow {
   layout: string;
 }
 
-/** A block as stored: `ends` is where each part ends in `data`, in UTF-16 code units. */
+/**
+ * A block as stored: `ends` is the JSON array of where each part ends in `data`, in UTF-16 code
+ * units (JSON already: it crosses to the SQLite writer thread as one string, not 3,000 numbers).
+ */
 export interface EncodedBlock {
   first: number;
   last: number;
-  ends: number[];
+  ends: string;
   data: string;
   layout: '' | 'output';
 }
@@ -73,7 +76,7 @@ function encodeBlock(rows: readonly OutputRow[]): EncodedBlock {
   const ends = new Array<number>(parts.length);
   let end = 0;
   parts.forEach((part, i) => (ends[i] = end += part.length));
-  return { first, last: first + rows.length - 1, ends, data: parts.join(''), layout: output ? 'output' : '' };
+  return { first, last: first + rows.length - 1, ends: JSON.stringify(ends), data: parts.join(''), layout: output ? 'output' : '' };
 }
 
 const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
@@ -89,7 +92,7 @@ export async function writeRows(db: Kysely<Database>, rowSetId: number, rows: re
   for (const block of blocks) {
     await db
       .insertInto('row_blocks')
-      .values({ row_set_id: rowSetId, first_idx: block.first, last_idx: block.last, ends: JSON.stringify(block.ends), data: block.data, layout: block.layout })
+      .values({ row_set_id: rowSetId, first_idx: block.first, last_idx: block.last, ends: block.ends, data: block.data, layout: block.layout })
       .execute();
   }
 }

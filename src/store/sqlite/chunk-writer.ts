@@ -54,7 +54,7 @@ function insertResults(set, c, from, count) {
 const complete = db.transaction((m) => {
   const { lease, set, blocks, rows } = m;
   if (finish.run(lease.owner, m.results, lease.accountId, lease.jobId, lease.index, lease.owner).changes !== 1) return undefined;
-  if (blocks) for (const b of blocks) insertBlock.run(set, b.first, b.last, JSON.stringify(b.ends), b.data, b.layout);
+  if (blocks) for (const b of blocks) insertBlock.run(set, b.first, b.last, b.ends, b.data, b.layout);
   else rows.idx.forEach((idx, i) => insertRow.run(set, idx, rows.text.slice(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i])));
   const c = JSON.parse(m.results);
   for (let from = 0; from < c.idx.length; from += BATCH) insertResults(set, c, from, Math.min(BATCH, c.idx.length - from));
