@@ -104,34 +104,47 @@ interface Pending {
  * connection seldom waits for SQLite's write lock (a wait that blocks the whole thread).
  * `pragmas` are the per-connection settings the main connection uses.
  */
-export function startChunkWriter(path: string, pragmas: readonly string[]): ChunkWriter {
+export function startChunkWriter(path: string, pragmas: readonly string[], { onThread }: { onThread?(thread: Worker): void } = {}): ChunkWriter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  // It holds nothing between writes: a small heap makes it collect each chunk's strings promptly
-  // instead of growing the server's memory by the job's size before it does.
-  const worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, pragmas }, resourceLimits: { maxOldGenerationSizeMb: 48 } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
-  let failure: Error | undefined;
-  const failAll = (error: Error): void => {
-    failure ??= error;
-    for (const waiter of pending.values()) waiter.reject(failure);
-    pending.clear();
-  };
-  worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (pending.size === 0) worker.unref();
-    if (message.error !== undefined) waiter?.reject(new Error(`store: writing to the database failed: ${message.error}`));
-    else waiter?.resolve(message.result);
-  });
-  worker.on('error', (error) => failAll(new Error(`store: the chunk writer thread failed: ${error.message}`, { cause: error })));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  void exited.then(() => failAll(new Error('store: the chunk writer thread has stopped')));
-  // An idle writer never keeps the process alive; one with writes in flight does.
-  worker.unref();
+  let closing = false;
+
+  /**
+   * A thread that died (out of memory on a huge chunk, say) takes the writes in flight with it:
+   * they fail, their chunks are leased again, and the next write starts a new thread. A write
+   * that committed before the thread died is not lost: the chunk is done and the sweeper
+   * finishes its job.
+   */
+  function spawn(): { worker: Worker; exited: Promise<void> } {
+    const worker = new Worker(SOURCE, { eval: true, workerData: { path, driver, pragmas } });
+    onThread?.(worker);
+    const failAll = (error: Error): void => {
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+    };
+    worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (pending.size === 0) worker.unref();
+      if (message.error !== undefined) waiter?.reject(new Error(`store: writing to the database failed: ${message.error}`));
+      else waiter?.resolve(message.result);
+    });
+    worker.on('error', (error) => failAll(new Error(`store: the chunk writer thread failed: ${error.message}`, { cause: error })));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    void exited.then(() => {
+      failAll(new Error('store: the chunk writer thread stopped'));
+      if (current?.worker === worker) current = undefined;
+    });
+    // An idle writer never keeps the process alive; one with writes in flight does.
+    worker.unref();
+    return { worker, exited };
+  }
+  let current: { worker: Worker; exited: Promise<void> } | undefined = spawn();
 
   function send<T>(message: Record<string, unknown>): Promise<T> {
-    if (failure) return Promise.reject(failure);
+    if (closing) return Promise.reject(new Error('store: the store is closed'));
+    const { worker } = (current ??= spawn());
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
@@ -149,8 +162,10 @@ export function startChunkWriter(path: string, pragmas: readonly string[]): Chun
       return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results) });
     },
     async close() {
-      worker.postMessage({ op: 'close' });
-      await exited;
+      closing = true;
+      if (!current) return;
+      current.worker.postMessage({ op: 'close' });
+      await current.exited;
     },
   };
 }
