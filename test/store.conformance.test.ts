@@ -159,6 +159,25 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
   });
 
+  it('writes output rows whose indexes are not consecutive one by one, and reads them back', async () => {
+    const output = await store.rows.createSet('acme');
+    const now = nowIso();
+    const job: JobRecord = {
+      accountId: 'acme', id: 'gaps', displayName: 'gaps', createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_PENDING',
+      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: output, outputRowSetId: output,
+      settings: DEFAULT_JOB_SETTINGS, progress: { rowsTotal: 4, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
+      metrics: {}, outputStats: '', leaderboardIds: [],
+    };
+    await store.jobs.create(job, { runnable: true, ranges: [[0, 4]] });
+    const lease = (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
+    const rows: OutputRow[] = [{ idx: 0, text: '{"a":0}' }, { idx: 2, input: '{"a":2}', evaluation: '{"score":1}', score: '1' }, { idx: 3, text: '{"a":3}' }];
+    const results = rows.map((r): RowResult => ({ idx: r.idx, score: 1, isScoreValid: true, errorKind: '', ms: 1, metrics: {} }));
+    expect(await store.jobs.completeChunk(lease, { outputRowSetId: output, rows, results, now: nowIso() })).toMatchObject({ remainingChunks: 0 });
+    const expected = rows.map((r) => ({ idx: r.idx, data: outputRowText(r) }));
+    expect(await store.rows.read(output, -1, 10)).toEqual(expected);
+    expect((await store.jobs.listResults(output, { orderBy: 'index desc', pageSize: 2 })).items.map((r) => r.data)).toEqual([expected[2]!.data, expected[1]!.data]);
+  });
+
   it('lets a signed upload URL be claimed once, and released after a failure', async () => {
     const record = {
       tokenHash: 'tok', accountId: 'acme', purpose: 'upload' as const, targetKind: 'dataset' as const, targetId: 'd',

@@ -1,9 +1,10 @@
 /**
- * Where a row set's rows live. An upload stores one `rows` row per row; a job stores each chunk's
- * output rows as one `row_blocks` row: a run of consecutive rows in one value, with where each
- * part ends. Writing a chunk is then one insert instead of a thousand index entries (those were
- * most of a job's SQLite time), and a block is read back whole. Readers never see the difference:
- * everything that reads rows by row set and index goes through here.
+ * Where a row set's rows live: in `row_blocks`, runs of up to 1,000 consecutive rows in one value
+ * with where each part ends (an upload writes a block per 1,000 rows, a job one per chunk of
+ * output), or one `rows` row per row (rows whose indexes are not consecutive, and databases from
+ * before blocks). Writing a chunk is then one insert instead of a thousand index entries (those
+ * were most of a job's SQLite time), and a block is read back whole. Readers never see the
+ * difference: everything that reads rows by row set and index goes through here.
  *
  * A block's layout says what its parts are: '' one text per row; 'output' three parts per row,
  * the input row, the evaluation's JSON and its score, spliced into the output row as it is read

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { ChunkLease } from '../../domain/jobs.js';
 import type { ChunkCompletion, JobRepo } from '../port.js';
-import { outputRowText, type OutputRow } from '../../domain/output-rows.js';
+import { outputRowText } from '../../domain/output-rows.js';
 import { encodeChunkResults } from '../repos/chunk-results.js';
 import { encodeBlocks } from '../repos/row-blocks.js';
 import type { ChunkClaim, JobWrites } from '../repos/jobs.js';
@@ -55,7 +55,7 @@ const complete = db.transaction((m) => {
   const { lease, set, blocks, rows } = m;
   if (finish.run(lease.owner, m.results, lease.accountId, lease.jobId, lease.index, lease.owner).changes !== 1) return undefined;
   if (blocks) for (const b of blocks) insertBlock.run(set, b.first, b.last, b.ends, b.data, b.layout);
-  else rows.idx.forEach((idx, i) => insertRow.run(set, idx, rows.text.slice(i === 0 ? 0 : rows.ends[i - 1], rows.ends[i])));
+  else for (const [idx, text] of rows) insertRow.run(set, idx, text);
   const c = JSON.parse(m.results);
   for (let from = 0; from < c.idx.length; from += BATCH) insertResults(set, c, from, Math.min(BATCH, c.idx.length - from));
   let errored = 0;
@@ -156,9 +156,11 @@ export function startChunkWriter(path: string, pragmas: readonly string[], { onT
   return {
     claimChunk: (claim: ChunkClaim) => send<boolean>({ op: 'claim', ...claim }),
     completeChunk(lease: ChunkLease, completion: ChunkCompletion) {
-      // One string and where each part ends: cloning a thousand strings cost as much as joining them.
+      // Blocks cross as one string each: cloning a thousand strings cost as much as joining them.
+      // Rows whose indexes are not consecutive (no block; chunks are ranges, so not seen in
+      // practice) cross as they are.
       const blocks = encodeBlocks(completion.rows);
-      const rows = blocks ? undefined : packTexts(completion.rows);
+      const rows = blocks ? undefined : completion.rows.map((row) => [row.idx, outputRowText(row)]);
       return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results) });
     },
     async close() {
@@ -168,13 +170,4 @@ export function startChunkWriter(path: string, pragmas: readonly string[], { onT
       await current.exited;
     },
   };
-}
-
-/** Rows whose indexes are not consecutive (so no block): their texts joined, and where each ends. */
-function packTexts(rows: readonly OutputRow[]) {
-  const texts = rows.map(outputRowText);
-  const ends = new Array<number>(texts.length);
-  let end = 0;
-  texts.forEach((text, i) => (ends[i] = end += text.length));
-  return { idx: rows.map((r) => r.idx), ends, text: texts.join('') };
 }
