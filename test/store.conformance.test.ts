@@ -38,6 +38,17 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     ...overrides,
   });
 
+  /** A job whose input and output rows are one row set: the store does not mind. */
+  const jobRecord = (id: string, rowSetId: number, rowsTotal: number): JobRecord => {
+    const now = nowIso();
+    return {
+      accountId: 'acme', id, displayName: id, createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_PENDING',
+      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: rowSetId, outputRowSetId: rowSetId,
+      settings: DEFAULT_JOB_SETTINGS, progress: { rowsTotal, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
+      metrics: {}, outputStats: '', leaderboardIds: [],
+    };
+  };
+
   it('reopens an existing database without re-running migrations', async () => {
     const url = await freshDatabaseUrl(kind);
     const first = await openStore({ url });
@@ -110,13 +121,7 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
 
   it('writes chunks of output rows exactly once and reads them back in order, by index and after a delete', async () => {
     const output = await store.rows.createSet('acme');
-    const now = nowIso();
-    const job: JobRecord = {
-      accountId: 'acme', id: 'j', displayName: 'j', createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_PENDING',
-      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: output, outputRowSetId: output,
-      settings: { ...DEFAULT_JOB_SETTINGS, chunkRows: 3 }, progress: { rowsTotal: 7, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
-      metrics: {}, outputStats: '', leaderboardIds: [],
-    };
+    const job = jobRecord('j', output, 7);
     await store.jobs.create(job, { runnable: true, ranges: [[0, 3], [3, 6], [6, 7]] });
     const text = (idx: number) => JSON.stringify({ idx, s: `é😀"\\u2028${'x'.repeat(idx)}` });
     // Chunk 1's rows come as the runner hands most of them over: the input row and the parts to splice in.
@@ -161,13 +166,7 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
 
   it('writes output rows whose indexes are not consecutive one by one, and reads them back', async () => {
     const output = await store.rows.createSet('acme');
-    const now = nowIso();
-    const job: JobRecord = {
-      accountId: 'acme', id: 'gaps', displayName: 'gaps', createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_PENDING',
-      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: output, outputRowSetId: output,
-      settings: DEFAULT_JOB_SETTINGS, progress: { rowsTotal: 4, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
-      metrics: {}, outputStats: '', leaderboardIds: [],
-    };
+    const job = jobRecord('gaps', output, 4);
     await store.jobs.create(job, { runnable: true, ranges: [[0, 4]] });
     const lease = (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
     const rows: OutputRow[] = [{ idx: 0, text: '{"a":0}' }, { idx: 2, input: '{"a":2}', evaluation: '{"score":1}', score: '1' }, { idx: 3, text: '{"a":3}' }];
