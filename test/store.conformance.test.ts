@@ -120,8 +120,11 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
   });
 
   it('writes chunks of output rows exactly once and reads them back in order, by index and after a delete', async () => {
-    const output = await store.rows.createSet('acme');
-    const job = jobRecord('j', output, 7);
+    // The output derives from the job's input: its rows are the input rows with what the job added.
+    const input = await store.rows.createSet('acme');
+    await store.rows.append(input, 0, Array.from({ length: 7 }, (_, idx) => `{"in":${idx}}`));
+    const output = await store.rows.createSet('acme', { base: input });
+    const job = { ...jobRecord('j', output, 7), inputRowSetId: input };
     await store.jobs.create(job, { runnable: true, ranges: [[0, 3], [3, 6], [6, 7]] });
     const text = (idx: number) => JSON.stringify({ idx, s: `é😀"\\u2028${'x'.repeat(idx)}` });
     // Chunk 1's rows come as the runner hands most of them over: the input row and the parts to splice in.
@@ -160,8 +163,14 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(best.items.map((r) => [r.idx, r.data])).toEqual([6, 5].map((i) => [i, stored(i)]));
     const errored = await store.jobs.listResults(output, { filter: 'errorKind = "crash"' });
     expect(errored.items.map((r) => [r.idx, r.data])).toEqual([[4, stored(4)]]);
+    // The input rows stay while the output derives from them (the job is over), and go with it.
+    await store.jobs.update('acme', 'j', { state: 'JOB_STATE_COMPLETED', updateTime: nowIso() });
+    expect(await store.rows.deleteSetIfUnused(input)).toBe(false);
+    await store.rows.deleteSet(input);
+    expect(await store.rows.read(output, -1, 100)).toEqual(all);
     await store.rows.deleteSet(output);
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
+    expect(await store.rows.read(input, -1, 100)).toEqual([]);
   });
 
   it('writes output rows whose indexes are not consecutive one by one, and reads them back', async () => {

@@ -57,7 +57,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
-        job.outputRowSetId = await store.rows.createSet(accountId);
+        job.outputRowSetId = await store.rows.createSet(accountId, { base: job.inputRowSetId });
         await store.jobs.create(job, { runnable: evaluator.state === 'ACTIVE', ranges: await planChunks(store, job, evaluator.mode) });
         if (evaluator.state === 'ACTIVE') events.onRunnable?.();
       } catch (error: unknown) {

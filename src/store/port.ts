@@ -78,14 +78,20 @@ export interface DatasetRepo {
 }
 
 export interface RowRepo {
-  /** A new, empty row set owned by `accountId`. */
-  createSet(accountId: string): Promise<number>;
+  /**
+   * A new, empty row set owned by `accountId`. With `base`, a job's output: its rows are the
+   * base's rows (same indexes) with what the job added, and the base stays while it exists.
+   */
+  createSet(accountId: string, options?: { base?: number }): Promise<number>;
   /** Appends rows (JSON text) at indexes start, start+1, ... in one transaction. */
   append(rowSetId: number, start: number, rows: readonly string[]): Promise<void>;
   /** Up to `limit` rows with index > afterIdx, in index order. */
   read(rowSetId: number, afterIdx: number, limit: number): Promise<{ idx: number; data: string }[]>;
   deleteSet(rowSetId: number): Promise<void>;
-  /** Drops the row set unless a dataset or an unfinished job still uses it; true if dropped. */
+  /**
+   * Drops the row set unless a dataset, an unfinished job or a row set derived from it still
+   * uses it; true if dropped. deleteSet drops it unless a row set derives from it.
+   */
   deleteSetIfUnused(rowSetId: number): Promise<boolean>;
 }
 

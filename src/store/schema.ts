@@ -42,6 +42,8 @@ export interface RowSetsTable {
   id: Generated<number>;
   account_id: string;
   create_time: string;
+  /** The row set a derived one reads its rows' unchanged parts from (a job's input). */
+  base_row_set_id: number | null;
 }
 
 export interface RowsTable {

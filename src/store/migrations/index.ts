@@ -9,6 +9,7 @@ import * as rowBlocks from './0006-row-blocks.js';
 import * as chunkResults from './0007-chunk-results.js';
 import * as dropResultScoreIndex from './0008-drop-result-score-index.js';
 import * as rowBlockLayout from './0009-row-block-layout.js';
+import * as derivedRowSets from './0010-derived-row-sets.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0007-chunk-results': chunkResults,
   '0008-drop-result-score-index': dropResultScoreIndex,
   '0009-row-block-layout': rowBlockLayout,
+  '0010-derived-row-sets': derivedRowSets,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

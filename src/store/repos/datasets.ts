@@ -105,7 +105,7 @@ export function createDatasetRepo(db: Kysely<Database>): DatasetRepo {
 /**
  * Drops a row set that no dataset points at and no unfinished job reads (a job keeps reading the
  * input rows it started with even if its dataset is re-uploaded or deleted meanwhile). A job
- * that finishes drops its input row set the same way.
+ * that finishes drops its input row set the same way; one a job's output derives from stays.
  */
 export async function deleteRowSetIfUnused(db: Kysely<Database>, rowSetId: number): Promise<boolean> {
   const dataset = await db.selectFrom('datasets').select('id').where('row_set_id', '=', rowSetId).executeTakeFirst();
@@ -116,13 +116,22 @@ export async function deleteRowSetIfUnused(db: Kysely<Database>, rowSetId: numbe
     .where('state', 'not in', ['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'])
     .executeTakeFirst();
   if (dataset || job) return false;
-  await deleteRowSet(db, rowSetId);
-  return true;
+  return deleteRowSet(db, rowSetId);
 }
 
-export async function deleteRowSet(db: Kysely<Database>, rowSetId: number): Promise<void> {
+/**
+ * Drops a row set's rows, unless a row set derives from it (an evaluation job's output reads the
+ * input rows from it): it is dropped with the last of those. Dropping a derived row set then
+ * drops its base if nothing else uses that. False when the row set stays.
+ */
+export async function deleteRowSet(db: Kysely<Database>, rowSetId: number): Promise<boolean> {
+  const derived = await db.selectFrom('row_sets').select('id').where('base_row_set_id', '=', rowSetId).executeTakeFirst();
+  if (derived) return false;
+  const set = await db.selectFrom('row_sets').select('base_row_set_id').where('id', '=', rowSetId).executeTakeFirst();
   await deleteRows(db, rowSetId);
   await db.deleteFrom('row_sets').where('id', '=', rowSetId).execute();
+  if (set?.base_row_set_id != null) await deleteRowSetIfUnused(db, Number(set.base_row_set_id));
+  return true;
 }
 
 function patchToRow(patch: DatasetPatch): Updateable<DatasetsTable> {

@@ -311,7 +311,8 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   const claimed = await chunkWhereOwned(tx, lease).set({ state: 'done', lease_owner: lease.owner, results: encodeChunkResults(c.results) }).executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) return undefined;
   const set = c.outputRowSetId;
-  await writeRows(tx, set, c.rows);
+  // Derived: the output row set reads the input rows from its base, the job's input row set.
+  await writeRows(tx, set, c.rows, { derived: true });
   await insertMany(tx, 'job_results', RESULT_COLUMNS, c.results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]));
   const errored = c.results.filter((r) => r.errorKind !== '').length;
   // The new counters come back with the update: the worker checks the error rate without a read.

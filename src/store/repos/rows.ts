@@ -7,10 +7,10 @@ import { readRows, writeRows } from './row-blocks.js';
 
 export function createRowRepo(db: Kysely<Database>): RowRepo {
   return {
-    async createSet(accountId) {
+    async createSet(accountId, options = {}) {
       const row = await db
         .insertInto('row_sets')
-        .values({ account_id: accountId, create_time: nowIso() })
+        .values({ account_id: accountId, create_time: nowIso(), base_row_set_id: options.base ?? null })
         .returning('id')
         .executeTakeFirstOrThrow();
       return Number(row.id);

@@ -159,7 +159,7 @@ export function startChunkWriter(path: string, pragmas: readonly string[], { onT
       // Blocks cross as one string each: cloning a thousand strings cost as much as joining them.
       // Rows whose indexes are not consecutive (no block; chunks are ranges, so not seen in
       // practice) cross as they are.
-      const blocks = encodeBlocks(completion.rows);
+      const blocks = encodeBlocks(completion.rows, { derived: true });
       const rows = blocks ? undefined : completion.rows.map((row) => [row.idx, outputRowText(row)]);
       return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results) });
     },
