@@ -33,6 +33,21 @@ describe('output rows', () => {
     );
   });
 
+  it('gives plain results of one score the same evaluation text, and others their own', () => {
+    const plain = (score: number): ScoredRow => ({ ok: true, score, isScoreValid: true, reason: null, metrics: {}, ms: 1 });
+    const texts = [plain(1), plain(1), plain(0), { ...plain(1), reason: 'why' }, { ...plain(1), isScoreValid: false }].map((outcome) => {
+      const { row } = toOutputRowFromText('{}', 0, outcome);
+      return 'evaluation' in row ? [row.evaluation, row.score] : [];
+    });
+    expect(texts).toEqual([
+      ['{"score":1,"is_score_valid":true,"reason":null,"metrics":{}}', '1'],
+      ['{"score":1,"is_score_valid":true,"reason":null,"metrics":{}}', '1'],
+      ['{"score":0,"is_score_valid":true,"reason":null,"metrics":{}}', '0'],
+      ['{"score":1,"is_score_valid":true,"reason":"why","metrics":{}}', '1'],
+      ['{"score":1,"is_score_valid":false,"reason":null,"metrics":{}}', '1'],
+    ]);
+  });
+
   it('rebuilds a row that already holds an output key, so the new values win', () => {
     const { row } = toOutputRowFromText('{"evals":{"score":9}}', 0, failed);
     expect('text' in row).toBe(true);

@@ -40,7 +40,30 @@ export function toOutputRowFromText(stored: string, idx: number, scored: ScoredR
     return { row: { idx, text }, result };
   }
   const evaluation = evaluationOf(scored);
-  return { row: { idx, input: stored, evaluation: JSON.stringify(evaluation), score: JSON.stringify(evaluation.score) }, result: rowResult(idx, scored, evaluation) };
+  const [evaluationText, scoreText] = evaluationTexts(scored, evaluation);
+  return { row: { idx, input: stored, evaluation: evaluationText, score: scoreText }, result: rowResult(idx, scored, evaluation) };
+}
+
+/**
+ * The texts of the commonest evaluations (a valid score, no reason, no metrics) are made once per
+ * score and shared: most evaluators give a few scores (pass or fail, a few grades), and the
+ * store keeps each distinct text of a block once, which a shared string finds without hashing.
+ */
+const PLAIN_EVALUATIONS = new Map<number, [string, string]>();
+const MAX_PLAIN_EVALUATIONS = 1024;
+
+function evaluationTexts(scored: ScoredRow, evaluation: Evaluation): [string, string] {
+  const plain = scored.ok && scored.isScoreValid && scored.reason === null && isEmpty(scored.metrics);
+  const known = plain ? PLAIN_EVALUATIONS.get(evaluation.score) : undefined;
+  if (known) return known;
+  const texts: [string, string] = [JSON.stringify(evaluation), JSON.stringify(evaluation.score)];
+  if (plain && PLAIN_EVALUATIONS.size < MAX_PLAIN_EVALUATIONS) PLAIN_EVALUATIONS.set(evaluation.score, texts);
+  return texts;
+}
+
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 /** An output row's text. */

@@ -46,9 +46,15 @@ function insertResults(set, c, from, count) {
   for (let i = 0, at = 0; i < count; i++) {
     const r = from + i;
     values[at++] = set; values[at++] = c.idx[r]; values[at++] = c.score[r]; values[at++] = c.valid[r];
-    values[at++] = c.errorKind[r]; values[at++] = c.ms[r]; values[at++] = JSON.stringify(c.metrics[r]);
+    values[at++] = c.errorKind[r]; values[at++] = c.ms[r]; values[at++] = metricsText(c.metrics[r]);
   }
   statement.run(values);
+}
+
+// Most rows have no metrics: their text needs no encoding.
+function metricsText(metrics) {
+  for (const _ in metrics) return JSON.stringify(metrics);
+  return '{}';
 }
 
 const complete = db.transaction((m) => {
