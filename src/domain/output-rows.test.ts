@@ -34,7 +34,7 @@ describe('output rows', () => {
   });
 
   it('gives plain results of one score the same evaluation text, and others their own', () => {
-    const plain = (score: number): ScoredRow => ({ ok: true, score, isScoreValid: true, reason: null, metrics: {}, ms: 1 });
+    const plain = (score: number): Extract<ScoredRow, { ok: true }> => ({ ok: true, score, isScoreValid: true, reason: null, metrics: {}, ms: 1 });
     const texts = [plain(1), plain(1), plain(0), { ...plain(1), reason: 'why' }, { ...plain(1), isScoreValid: false }].map((outcome) => {
       const { row } = toOutputRowFromText('{}', 0, outcome);
       return 'evaluation' in row ? [row.evaluation, row.score] : [];
@@ -46,6 +46,12 @@ describe('output rows', () => {
       ['{"score":1,"is_score_valid":true,"reason":"why","metrics":{}}', '1'],
       ['{"score":1,"is_score_valid":false,"reason":null,"metrics":{}}', '1'],
     ]);
+    // Metrics named to look like the end of one and the start of another do not share a text.
+    const metric = (score: number) => ({ score, reason: null, is_score_valid: true });
+    const two = toOutputRowFromText('{}', 0, { ...plain(1), metrics: { a: metric(1), b: metric(2) } }).row;
+    const one = toOutputRowFromText('{}', 0, { ...plain(1), metrics: { 'a\u00001\u0000b': metric(2) } }).row;
+    expect('evaluation' in two && JSON.parse(two.evaluation).metrics).toEqual({ a: metric(1), b: metric(2) });
+    expect('evaluation' in one && JSON.parse(one.evaluation).metrics).toEqual({ 'a\u00001\u0000b': metric(2) });
   });
 
   it('rebuilds a row that already holds an output key, so the new values win', () => {

@@ -45,25 +45,37 @@ export function toOutputRowFromText(stored: string, idx: number, scored: ScoredR
 }
 
 /**
- * The texts of the commonest evaluations (a valid score, no reason, no metrics) are made once per
- * score and shared: most evaluators give a few scores (pass or fail, a few grades), and the
- * store keeps each distinct text of a block once, which a shared string finds without hashing.
+ * The texts of the commonest evaluations (valid scores without reasons, the one-criterion kind
+ * included) are made once per score and shared: most evaluators give a few scores (pass or
+ * fail, a few grades), and the store keeps each distinct text of a block once, which a shared
+ * string finds without hashing it again.
  */
-const PLAIN_EVALUATIONS = new Map<number, [string, string]>();
+const PLAIN_EVALUATIONS = new Map<string, [string, string]>();
 const MAX_PLAIN_EVALUATIONS = 1024;
 
 function evaluationTexts(scored: ScoredRow, evaluation: Evaluation): [string, string] {
-  const plain = scored.ok && scored.isScoreValid && scored.reason === null && isEmpty(scored.metrics);
-  const known = plain ? PLAIN_EVALUATIONS.get(evaluation.score) : undefined;
+  const key = plainKey(scored);
+  const known = key === undefined ? undefined : PLAIN_EVALUATIONS.get(key);
   if (known) return known;
   const texts: [string, string] = [JSON.stringify(evaluation), JSON.stringify(evaluation.score)];
-  if (plain && PLAIN_EVALUATIONS.size < MAX_PLAIN_EVALUATIONS) PLAIN_EVALUATIONS.set(evaluation.score, texts);
+  if (key !== undefined && PLAIN_EVALUATIONS.size < MAX_PLAIN_EVALUATIONS) PLAIN_EVALUATIONS.set(key, texts);
   return texts;
 }
 
-function isEmpty(record: object): boolean {
-  for (const _ in record) return false;
-  return true;
+/**
+ * What a valid result without reasons is made of (its scores and metric names, one key per
+ * distinct evaluation text: the cache is shared by every account), else undefined.
+ */
+function plainKey(scored: ScoredRow): string | undefined {
+  if (!scored.ok || !scored.isScoreValid || scored.reason !== null) return undefined;
+  let key = String(scored.score);
+  for (const name in scored.metrics) {
+    const metric = scored.metrics[name]!;
+    if (!metric.is_score_valid || metric.reason !== null) return undefined;
+    // The name's length first: no name can pass for the end of one and the start of another.
+    key += `\u0000${name.length}:${name}\u0000${metric.score}`;
+  }
+  return key;
 }
 
 /** An output row's text. */
