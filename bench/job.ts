@@ -141,8 +141,9 @@ try {
   const job = (id: string, chunkRows = 1000) => ({ evaluationJobId: id, evaluationJob: { evaluator: `accounts/bench/evaluators/exact`, inputDataset: 'accounts/bench/datasets/rows', outputDataset: `accounts/bench/datasets/${id}-out`, settings: { chunkRows } } });
 
   const idle = rssMb(server.pid);
-  let peak = idle;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid))), 100);
+  // Sampled through the job: flat memory has the same range in its last quarter as in its first.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(rssMb(server.pid)), 100);
   const cpuBefore = { server: cpuSeconds(server.pid), sandbox: sandboxCpu(server.pid), threads: threadCpu(server.pid) };
   const start = performance.now();
   await api(server.base, 'POST', `${a}/evaluationJobs`, job('big'));
@@ -182,7 +183,10 @@ try {
   console.log(`ratio tally/baseline: ${(tallyRate / baselineRate).toFixed(2)} (against the mean of the two baseline runs; ${(tallyRate / baselineBefore.rows_per_second).toFixed(2)} and ${(tallyRate / baselineAfter.rows_per_second).toFixed(2)} against each)`);
   console.log(`CPU during the job: server ${cpu.server.toFixed(2)} s (all its threads), sandbox processes ${cpu.sandbox.toFixed(2)} s`);
   console.log(`  by server thread: ${threads.map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`).join(', ')}`);
-  console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB`);
+  const peak = Math.max(idle, ...samples);
+  const quarters = [0, 1, 2, 3].map((q) => samples.slice(Math.floor((q * samples.length) / 4), Math.floor(((q + 1) * samples.length) / 4))).filter((part) => part.length > 0);
+  const range = (part: number[]) => `${Math.min(...part).toFixed(0)}-${Math.max(...part).toFixed(0)}`;
+  console.log(`server RSS: idle ${idle.toFixed(0)} MB, peak during the job ${peak.toFixed(0)} MB; by quarter of the job (min-max MB): ${quarters.map(range).join(', ')}`);
   console.log(`create -> first scored row (warm build, warm process): ${latencyMs.toFixed(0)} ms (the create call itself: ${createdMs.toFixed(0)} ms)`);
   console.log(`metrics: score ${done['metrics']['score']}, rows ${done['metrics']['row_count']}`);
 } finally {
