@@ -95,11 +95,8 @@ function encodeDerivedBlock(rows: readonly OutputRow[]): EncodedBlock {
     refs[3 * i + 1] = own ? 0 : numberOf(row.evaluation);
     refs[3 * i + 2] = own ? 0 : numberOf(row.score);
   });
-  const ends = new Array<number>(distinct.length);
-  let end = 0;
-  distinct.forEach((part, i) => (ends[i] = end += part.length));
   const first = rows[0]!.idx;
-  return { first, last: first + rows.length - 1, ends: JSON.stringify([ends, refs]), data: distinct.join(''), layout: 'derived' };
+  return { first, last: first + rows.length - 1, ends: JSON.stringify([endsOf(distinct), refs]), data: distinct.join(''), layout: 'derived' };
 }
 
 /** Consecutive rows as one block. */
@@ -112,11 +109,19 @@ function encodeBlock(rows: readonly OutputRow[]): EncodedBlock {
     else if ('text' in row) parts.push(row.text, '', '');
     else parts.push(row.input, row.evaluation, row.score);
   }
+  return { first, last: first + rows.length - 1, ends: JSON.stringify(endsOf(parts)), data: parts.join(''), layout: output ? 'output' : '' };
+}
+
+/** Where each part ends in the parts joined (UTF-16 code units). */
+function endsOf(parts: readonly string[]): number[] {
   const ends = new Array<number>(parts.length);
   let end = 0;
   parts.forEach((part, i) => (ends[i] = end += part.length));
-  return { first, last: first + rows.length - 1, ends: JSON.stringify(ends), data: parts.join(''), layout: output ? 'output' : '' };
+  return ends;
 }
+
+/** Part `i` of a block's data, given where each part ends. */
+const partOf = (data: string, ends: readonly number[], i: number): string => data.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
 
 const ROW_COLUMNS: readonly BulkColumn[] = [['row_set_id', 'int8'], ['idx', 'int4'], ['data', 'text']];
 
@@ -150,10 +155,11 @@ export async function readRows(db: Kysely<Database>, rowSetId: number, afterIdx:
     .limit(limit)
     .execute();
   const blocked: StoredRow[] = [];
+  const base = baseOf(db, rowSetId);
   for (let after = afterIdx; blocked.length < limit; ) {
     const block = await blockAfter(db, rowSetId, after);
     if (!block) break;
-    for (const row of await rowsOf(db, rowSetId, block)) if (row.idx > after && blocked.length < limit) blocked.push(row);
+    for (const row of await rowsOf(db, rowSetId, block, base)) if (row.idx > after && blocked.length < limit) blocked.push(row);
     after = Number(block.last_idx);
   }
   if (blocked.length === 0) return single.map((r) => ({ idx: Number(r.idx), data: r.data }));
@@ -167,10 +173,11 @@ export async function readRowsAt(db: Kysely<Database>, rowSetId: number, idxs: r
   const single = await db.selectFrom('rows').select(['idx', 'data']).where('row_set_id', '=', rowSetId).where('idx', 'in', [...idxs]).execute();
   for (const row of single) found.set(Number(row.idx), row.data);
   const missing = [...new Set(idxs)].filter((idx) => !found.has(idx)).sort((a, b) => a - b);
+  const base = baseOf(db, rowSetId);
   for (let i = 0; i < missing.length; ) {
     const block = await blockAfter(db, rowSetId, missing[i]! - 1);
     if (!block) break;
-    const rows = await rowsOf(db, rowSetId, block);
+    const rows = await rowsOf(db, rowSetId, block, base);
     const [first, last] = [Number(block.first_idx), Number(block.last_idx)];
     for (; i < missing.length && missing[i]! <= last; i++) {
       const idx = missing[i]!;
@@ -197,11 +204,11 @@ function blockAfter(db: Kysely<Database>, rowSetId: number, afterIdx: number): P
     .executeTakeFirst();
 }
 
-async function rowsOf(db: Kysely<Database>, rowSetId: number, block: BlockRow): Promise<StoredRow[]> {
-  if (block.layout === 'derived') return derivedRowsOf(db, rowSetId, block);
+async function rowsOf(db: Kysely<Database>, rowSetId: number, block: BlockRow, base: BaseRowSet): Promise<StoredRow[]> {
+  if (block.layout === 'derived') return derivedRowsOf(db, rowSetId, block, await base());
   const ends = JSON.parse(block.ends) as number[];
   const first = Number(block.first_idx);
-  const part = (i: number) => block.data.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
+  const part = (i: number) => partOf(block.data, ends, i);
   if (block.layout !== 'output') return ends.map((_, i) => ({ idx: first + i, data: part(i) }));
   const rows: StoredRow[] = [];
   for (let i = 0; i < ends.length; i += 3) {
@@ -212,28 +219,38 @@ async function rowsOf(db: Kysely<Database>, rowSetId: number, block: BlockRow): 
 }
 
 /** A derived block's rows: its parts spliced into the base's rows of the same indexes. */
-async function derivedRowsOf(db: Kysely<Database>, rowSetId: number, block: BlockRow): Promise<StoredRow[]> {
+async function derivedRowsOf(db: Kysely<Database>, rowSetId: number, block: BlockRow, base: number): Promise<StoredRow[]> {
   const [ends, refs] = JSON.parse(block.ends) as [number[], number[]];
-  const distinct = ends.map((end, i) => block.data.slice(i === 0 ? 0 : ends[i - 1], end));
+  const distinct = ends.map((_, i) => partOf(block.data, ends, i));
   const first = Number(block.first_idx);
   const count = refs.length / 3;
-  const base = await baseOf(db, rowSetId);
   const inputs = new Map((await readRows(db, base, first - 1, count)).map((row) => [row.idx, row.data]));
   const rows = new Array<StoredRow>(count);
   for (let i = 0; i < count; i++) {
-    const own = distinct[refs[3 * i]!]!;
     const idx = first + i;
-    const input = own === '' ? inputs.get(idx) : undefined;
-    if (own === '' && input === undefined) throw new Error(`store: row ${idx} of row set ${rowSetId} derives from row set ${base}, which lacks it`);
-    rows[i] = { idx, data: own !== '' ? own : spliceOutputKeys(input!, distinct[refs[3 * i + 1]!]!, distinct[refs[3 * i + 2]!]!) };
+    const own = distinct[refs[3 * i]!]!;
+    if (own !== '') {
+      rows[i] = { idx, data: own };
+      continue;
+    }
+    const input = inputs.get(idx);
+    if (input === undefined) throw new Error(`store: row ${idx} of row set ${rowSetId} derives from row set ${base}, which lacks it`);
+    rows[i] = { idx, data: spliceOutputKeys(input, distinct[refs[3 * i + 1]!]!, distinct[refs[3 * i + 2]!]!) };
   }
   return rows;
 }
 
-async function baseOf(db: Kysely<Database>, rowSetId: number): Promise<number> {
-  const set = await db.selectFrom('row_sets').select('base_row_set_id').where('id', '=', rowSetId).executeTakeFirst();
-  if (set?.base_row_set_id == null) throw new Error(`store: row set ${rowSetId} holds derived rows but has no base row set`);
-  return Number(set.base_row_set_id);
+/** The row set a derived one reads its input rows from, looked up at most once per read. */
+type BaseRowSet = () => Promise<number>;
+
+function baseOf(db: Kysely<Database>, rowSetId: number): BaseRowSet {
+  let found: Promise<number> | undefined;
+  return () =>
+    (found ??= (async () => {
+      const set = await db.selectFrom('row_sets').select('base_row_set_id').where('id', '=', rowSetId).executeTakeFirst();
+      if (set?.base_row_set_id == null) throw new Error(`store: row set ${rowSetId} holds derived rows but has no base row set`);
+      return Number(set.base_row_set_id);
+    })());
 }
 
 function merge(a: StoredRow[], b: StoredRow[]): StoredRow[] {
