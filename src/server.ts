@@ -46,7 +46,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
   });
-  const created = await services.accounts.bootstrap({ accountId: config.accountId, apiKey: config.apiKey });
+  const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();
   if (resumed > 0) log(`resuming ${resumed} evaluator build(s) interrupted by the last shutdown`);
   const app = await buildHttpApp(services, {

@@ -18,6 +18,8 @@ export const configSchema = z.strictObject({
   database: z.string().optional(),
   /** The account created on first start. @default "default" */
   accountId: z.string().default('default'),
+  /** The email of that account, set when it is created (the SDK's Account requires one). @default "" */
+  accountEmail: z.string().max(320).default(''),
   /** An admin key to create for that account instead of a random one. */
   apiKey: z.string().min(16, 'apiKey: use at least 16 characters').optional(),
   /** Base URL written into signed URLs; default: the URL each client used. */
@@ -94,6 +96,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_DATABASE_URL: 'database',
   TALLY_ACCOUNT_ID: 'accountId',
   TALLY_API_KEY: 'apiKey',
+  TALLY_ACCOUNT_EMAIL: 'accountEmail',
   TALLY_PUBLIC_BASE_URL: 'publicBaseUrl',
   TALLY_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   TALLY_SANDBOX: 'sandbox',

@@ -326,6 +326,16 @@ export function parseFilter(text: string, fields: ListFields): FilterExpr | unde
   return new FilterParser(text, fields).parse();
 }
 
+/**
+ * `name` (the SDKs' documented default order) sorts as the id does: within one account the
+ * resource name is the id behind a fixed prefix, so both orders are the same.
+ */
+function orderField(field: string, fields: ListFields): ListField | undefined {
+  if (Object.hasOwn(fields, field)) return fields[field];
+  if (field === 'name') return Object.values(fields).find((spec) => spec.column === 'id');
+  return undefined;
+}
+
 /** Parses `"field [asc|desc], field2"`; blank means the default order (empty list). */
 export function parseOrderBy(text: string | undefined, fields: ListFields): OrderTerm[] {
   if (text === undefined || text.trim() === '') return [];
@@ -346,7 +356,7 @@ export function parseOrderBy(text: string | undefined, fields: ListFields): Orde
 function parseOrderTerm(part: string, position: number, fields: ListFields): OrderTerm {
   if (part === '') throw invalidArgument(`orderBy: term ${position} is empty`);
   const [field = '', direction, ...rest] = part.split(/\s+/);
-  const spec = Object.hasOwn(fields, field) ? fields[field] : undefined;
+  const spec = orderField(field, fields);
   if (spec === undefined) {
     throw invalidArgument(`orderBy: unknown field "${truncate(field, 40)}"; allowed fields: ${allowedFields(fields)}`);
   }

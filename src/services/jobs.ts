@@ -1,7 +1,7 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type AwsS3Config, type JobRecord, type JobSettings } from '../domain/jobs.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
@@ -15,6 +15,7 @@ export interface JobInput {
   outputDataset: string;
   displayName?: string;
   outputStats?: string;
+  awsS3Config?: AwsS3Config;
   settings: Partial<JobSettings>;
 }
 
@@ -207,5 +208,6 @@ function newJob(args: {
     inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
     progress: { rowsTotal: inputDataset.exampleCount, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
     metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
+    ...(input.awsS3Config ? { awsS3Config: input.awsS3Config } : {}),
   };
 }

@@ -33,7 +33,8 @@ export interface ListPage<T> {
 }
 
 export interface AccountRepo {
-  create(account: Account): Promise<void>;
+  /** `email` may be left out ('' then), so callers that predate it need not name it. */
+  create(account: Omit<Account, 'email'> & { email?: string }): Promise<void>;
   get(id: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
 }

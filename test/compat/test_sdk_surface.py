@@ -1,0 +1,90 @@
+"""Calls of the published `fireworks-ai` SDK that Tally once answered differently from the hosted
+platform (issue 15): each test makes the call exactly as a user would."""
+
+import json
+
+import fireworks
+import pytest
+import requests
+from fireworks import Fireworks
+
+from test_sdk_evaluators import _seed_evaluator, _wait_settled
+
+ROWS = [{"messages": [{"role": "user", "content": f"{i}?"}, {"role": "assistant", "content": str(i)}], "ground_truth": str(i)} for i in range(5)]
+
+
+def _strict_client(tally) -> Fireworks:
+    return Fireworks(api_key=tally["api_key"], account_id=tally["account_id"], base_url=tally["base_url"], max_retries=0, _strict_response_validation=True)
+
+
+def _upload(client, dataset_id: str, tmp_path, rows=ROWS):
+    client.datasets.create(dataset={"display_name": dataset_id}, dataset_id=dataset_id)
+    path = tmp_path / f"{dataset_id}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with path.open("rb") as f:
+        client.datasets.upload(dataset_id, file=f)
+
+
+def test_lists_order_by_name_the_documented_default(client):
+    for dataset_id in ("order-b", "order-a", "order-c"):
+        client.datasets.create(dataset={"display_name": dataset_id}, dataset_id=dataset_id)
+    names = [d.name for d in client.datasets.list(order_by="name", filter='datasetId : "order-"')]
+    assert names == [f"accounts/compat/datasets/order-{x}" for x in "abc"]
+    descending = [d.name for d in client.datasets.list(order_by="name desc", filter='datasetId : "order-"')]
+    assert descending == list(reversed(names))
+    for evaluator_id in ("order-y", "order-x"):
+        client.evaluators.create(evaluator={"display_name": evaluator_id}, evaluator_id=evaluator_id)
+    evaluators = [e.name for e in client.evaluators.list(order_by="name", filter='evaluatorId : "order-"')]
+    assert evaluators == ["accounts/compat/evaluators/order-x", "accounts/compat/evaluators/order-y"]
+
+
+def test_account_passes_strict_sdk_validation(tally):
+    account = _strict_client(tally).accounts.get()
+    assert account.name == f"accounts/{tally['account_id']}"
+    assert isinstance(account.email, str)
+    assert account.state == "READY"
+
+
+def test_an_uploaded_evaluator_reports_its_source_as_upload(client):
+    created = client.evaluators.create(evaluator={"display_name": "by upload", "entry_point": "test_x.py::test_x"}, evaluator_id="src-upload")
+    assert created.source is not None and created.source.type == "TYPE_UPLOAD"
+    assert client.evaluators.get("src-upload").source.type == "TYPE_UPLOAD"
+
+
+def test_aws_s3_config_is_echoed_back_as_stored(client, tmp_path):
+    client.evaluators.create(evaluator=_seed_evaluator(), evaluator_id="s3-eval")
+    assert _wait_settled(client, "s3-eval").state == "ACTIVE"
+    _upload(client, "s3-input", tmp_path)
+    config = {"credentials_secret": "accounts/compat/secrets/aws", "iam_role_arn": "arn:aws:iam::123456789012:role/eval"}
+    created = client.evaluation_jobs.create(
+        evaluation_job={
+            "evaluator": "accounts/compat/evaluators/s3-eval",
+            "input_dataset": "accounts/compat/datasets/s3-input",
+            "output_dataset": "accounts/compat/datasets/s3-output",
+            "aws_s3_config": config,
+        },
+        evaluation_job_id="s3-job",
+    )
+    assert created.aws_s3_config.credentials_secret == config["credentials_secret"]
+    got = client.evaluation_jobs.get("s3-job")
+    assert got.aws_s3_config.iam_role_arn == config["iam_role_arn"]
+
+
+@pytest.mark.parametrize("where", ["top", "nested"])
+def test_unknown_fields_are_refused_at_the_top_and_inside_the_resource(client, where):
+    """grpc-gateway rejects any unknown field of the request message, wherever it is (reference §0)."""
+    dataset = {"display_name": "unknown"}
+    extra = {"assertionType": "x"} if where == "top" else None
+    if where == "nested":
+        dataset["assertionType"] = "x"
+    with pytest.raises(fireworks.BadRequestError) as refused:
+        client.datasets.create(dataset=dataset, dataset_id=f"unknown-{where}", extra_body=extra)
+    expected = 'assertionType: unknown field "assertionType"' if where == "top" else 'dataset.assertionType: unknown field "assertionType"'
+    assert expected in str(refused.value)
+    with pytest.raises(fireworks.NotFoundError):
+        client.datasets.get(f"unknown-{where}")
+    with pytest.raises(fireworks.BadRequestError):
+        client.evaluation_jobs.create(
+            evaluation_job={"evaluator": "accounts/compat/evaluators/x", "input_dataset": "accounts/compat/datasets/x", "output_dataset": "accounts/compat/datasets/y", **({"bogus": 1} if where == "nested" else {})},
+            extra_body={"bogus": 1} if where == "top" else None,
+        )
