@@ -84,6 +84,17 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.datasets.get('other', 'round')).toBeUndefined();
   });
 
+  it('keeps the files registered for a dataset upload in order, replaced by each registration', async () => {
+    await store.datasets.create(dataset('files'));
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual([]);
+    await store.datasets.setUploadFiles('acme', 'files', ['b.jsonl', 'a.jsonl', 'c.jsonl']);
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual(['b.jsonl', 'a.jsonl', 'c.jsonl']);
+    await store.datasets.setUploadFiles('acme', 'files', ['z.jsonl']);
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual(['z.jsonl']);
+    expect(await store.datasets.getUploadFiles('other', 'files')).toEqual([]);
+    expect(await store.datasets.get('acme', 'files')).toEqual(dataset('files', { createTime: expect.any(String), updateTime: expect.any(String) }));
+  });
+
   it('appends rows and reads them back in index order, page by page', async () => {
     const set = await store.rows.createSet('acme');
     const texts = Array.from({ length: 2345 }, (_, i) => JSON.stringify({ i, s: 'é"\n' }));

@@ -76,6 +76,10 @@ export interface DatasetRepo {
     id: string,
     commit: { rowSetId: number; stats: DatasetStats; updateTime: string },
   ): Promise<DatasetRecord | undefined>;
+  /** Records the files of an upload, in order, replacing those of any earlier `:getUploadEndpoint`. */
+  setUploadFiles(accountId: string, id: string, filenames: readonly string[]): Promise<void>;
+  /** The files last registered for upload, in order; [] when none. */
+  getUploadFiles(accountId: string, id: string): Promise<string[]>;
 }
 
 export interface RowRepo {

@@ -38,6 +38,8 @@ export interface DatasetsTable {
   /** JSON of DatasetOrigin. */
   origin: string;
   row_set_id: number | null;
+  /** JSON array of the files the last :getUploadEndpoint registered; '' before any. */
+  upload_files: string;
 }
 
 export interface RowSetsTable {
