@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import type { EvaluatorRecord } from './domain/evaluators.js';
@@ -52,6 +52,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   const app = await buildHttpApp(services, {
     publicBaseUrl: config.publicBaseUrl,
     maxUploadBytes: config.maxUploadBytes,
+    tls: tlsOf(config),
     rateLimiter: createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }),
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
@@ -60,7 +61,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   if (worker) prewarm = (evaluator) => worker.prewarm(evaluator);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${config.tlsCert ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   return {
     url,
     store,
@@ -75,6 +76,18 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
       await store.close();
     },
   };
+}
+
+function tlsOf(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error: unknown) {
+      throw new Error(`${what}: cannot read "${path}" (${(error as Error).message})`, { cause: error });
+    }
+  };
+  return { cert: read(config.tlsCert, 'tlsCert'), key: read(config.tlsKey, 'tlsKey') };
 }
 
 /** The key comes from config, else from `<dataDir>/secret.key` (see docs/security.md). */
