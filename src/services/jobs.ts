@@ -6,6 +6,7 @@ import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
+import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';
 import type { SignedUrlService } from './signed-urls.js';
 
@@ -48,12 +49,15 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const id = input.evaluationJobId || generateId();
       const names = parseNames(accountId, id, input.job);
       if (await store.jobs.get(accountId, id)) throw alreadyExists(`evaluationJobId: evaluation job "${id}" already exists`);
+      const recorded = await recordedResultsOf(store, accountId, names);
+      if (recorded) {
+        await checkLeaderboards(store, accountId, input.leaderboardIds);
+        return createRecordedJob(store, { principal, id, displayName: input.job.displayName, names, output: recorded, leaderboardIds: input.leaderboardIds });
+      }
       const evaluator = await store.evaluators.get(accountId, names.evaluatorId);
       if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
       const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
-      for (const leaderboardId of input.leaderboardIds) {
-        if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
-      }
+      await checkLeaderboards(store, accountId, input.leaderboardIds);
       const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
@@ -167,6 +171,12 @@ function parseNames(accountId: string, id: string, input: JobInput): JobNames {
     inputDatasetId: parseResourceName(required(input.inputDataset, 'inputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.inputDataset' }).id,
     outputDatasetId: parseResourceName(required(input.outputDataset, 'outputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.outputDataset' }).id,
   };
+}
+
+async function checkLeaderboards(store: Store, accountId: string, leaderboardIds: readonly string[]): Promise<void> {
+  for (const leaderboardId of leaderboardIds) {
+    if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
+  }
 }
 
 async function readyInput(store: Store, accountId: string, id: string, name: string): Promise<DatasetRecord> {

@@ -88,3 +88,44 @@ def test_unknown_fields_are_refused_at_the_top_and_inside_the_resource(client, w
             evaluation_job={"evaluator": "accounts/compat/evaluators/x", "input_dataset": "accounts/compat/datasets/x", "output_dataset": "accounts/compat/datasets/y", **({"bogus": 1} if where == "nested" else {})},
             extra_body={"bogus": 1} if where == "top" else None,
         )
+
+
+def test_eval_protocol_persist_flow_records_its_results_as_a_completed_job(client, tally, tmp_path, monkeypatch):
+    """eval-protocol uploads locally scored rows, then creates a job with evaluator and input
+    `dummy` pointing at them (reference §3.3): the job is a record, COMPLETED, scored from the rows."""
+    from eval_protocol.models import EvaluateResult, EvaluationRow, ExecutionMetadata, Message, MetricResult
+    from eval_protocol.pytest.handle_persist_flow import handle_persist_flow
+
+    monkeypatch.setenv("FIREWORKS_API_KEY", tally["api_key"])
+    monkeypatch.setenv("FIREWORKS_ACCOUNT_ID", tally["account_id"])
+    monkeypatch.setenv("FIREWORKS_API_BASE", tally["base_url"])
+    monkeypatch.setenv("EP_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.delenv("EP_NO_UPLOAD", raising=False)
+    scores = [1.0, 0.0, 1.0, 1.0]
+    rows = [
+        EvaluationRow(
+            messages=[Message(role="user", content=f"q{i}"), Message(role="assistant", content=f"a{i}")],
+            execution_metadata=ExecutionMetadata(experiment_id="exp-one"),
+            evaluation_result=EvaluateResult(score=s, is_score_valid=True, reason="r", metrics={"exact": MetricResult(score=s, reason="", is_score_valid=True)}),
+        )
+        for i, s in enumerate(scores)
+    ]
+    handle_persist_flow([rows], "test_persist")
+
+    job = client.evaluation_jobs.get("test-persist-exp-one-job")
+    assert job.state == "JOB_STATE_COMPLETED"
+    assert job.output_dataset == "accounts/compat/datasets/test-persist-exp-one"
+    assert job.evaluator == "accounts/compat/evaluators/dummy"
+    assert job.metrics["score"] == pytest.approx(0.75)
+    assert job.metrics["row_count"] == 4
+    assert job.metrics["metric.exact"] == pytest.approx(0.75)
+    dataset = client.datasets.get("test-persist-exp-one")
+    assert dataset.state == "READY" and dataset.example_count == "4"
+    assert dataset.evaluation_result.evaluation_job_id == "test-persist-exp-one-job"
+
+    # An ordinary job naming a missing evaluator is still a 404, and nothing is recorded.
+    with pytest.raises(fireworks.NotFoundError):
+        client.evaluation_jobs.create(
+            evaluation_job={"evaluator": "accounts/compat/evaluators/dummy", "input_dataset": "accounts/compat/datasets/dummy", "output_dataset": "accounts/compat/datasets/not-there"},
+            evaluation_job_id="not-recorded",
+        )
