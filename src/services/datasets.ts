@@ -1,6 +1,7 @@
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import type { JsonlLimits } from '../domain/jsonl.js';
 import { assertValidId, parseResourceName } from '../domain/names.js';
+import { lineageParentOf, MAX_LINEAGE_DEPTH } from '../domain/lineage.js';
 import { compileRowFilter } from '../domain/row-filter.js';
 import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
@@ -156,12 +157,20 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       return commit(accountId, id, { rowSetId: combined.stagedRowSetId!, stats: combined.stagedStats!, bytes: combined.size });
     },
 
-    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string): Promise<Record<string, string>> {
+    /**
+     * A URL for the dataset's rows (`<id>.jsonl`); with `lineage`, one more for each dataset it was
+     * made from that still has rows, nearest first, each named by its own id.
+     */
+    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string, { lineage = false } = {}): Promise<Record<string, string>> {
       const record = await get(accountId, id);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${id}" has no rows yet: upload a file first`);
-      const filename = `${id}.jsonl`;
-      const url = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: id, filename, size: 0, baseUrl });
-      return { [filename]: url };
+      const chain = lineage ? [record, ...(await ancestorsOf(record))] : [record];
+      const urls: Record<string, string> = {};
+      for (const dataset of chain) {
+        const filename = `${dataset.id}.jsonl`;
+        urls[filename] = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: dataset.id, filename, size: 0, baseUrl });
+      }
+      return urls;
     },
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
@@ -179,6 +188,23 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
     }
     const result = await ingest(accountId, rowsOf(), 'files');
     return { ...files[0]!, stagedRowSetId: result.rowSetId, stagedStats: result.stats, size: files.reduce((sum, f) => sum + f.size, 0) };
+  }
+
+  /** The datasets `record` was made from, nearest first, while they exist and have rows. */
+  async function ancestorsOf(record: DatasetRecord): Promise<DatasetRecord[]> {
+    const chain: DatasetRecord[] = [];
+    const seen = new Set([record.id]);
+    for (let current = record; chain.length < MAX_LINEAGE_DEPTH; ) {
+      const parent = lineageParentOf(current.origin, current.accountId);
+      const parentId = parent?.kind === 'job' ? (await store.jobs.get(current.accountId, parent.jobId))?.inputDatasetId : parent?.datasetId;
+      if (parentId === undefined || seen.has(parentId)) break;
+      const dataset = await store.datasets.get(current.accountId, parentId);
+      if (!dataset || dataset.rowSetId === null) break;
+      chain.push(dataset);
+      seen.add(parentId);
+      current = dataset;
+    }
+    return chain;
   }
 
   async function readySource(accountId: string, sourceDatasetId: string): Promise<DatasetRecord> {

@@ -129,3 +129,39 @@ def test_eval_protocol_persist_flow_records_its_results_as_a_completed_job(clien
             evaluation_job={"evaluator": "accounts/compat/evaluators/dummy", "input_dataset": "accounts/compat/datasets/dummy", "output_dataset": "accounts/compat/datasets/not-there"},
             evaluation_job_id="not-recorded",
         )
+
+
+def _wait_job(client, job_id: str, timeout_s: float = 300):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.evaluation_jobs.get(job_id)
+        if job.state in ("JOB_STATE_COMPLETED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+            return job
+        time.sleep(0.3)
+    pytest.fail(f"job {job_id} did not finish")
+
+
+def test_download_lineage_returns_the_datasets_a_dataset_was_made_from(client, tmp_path):
+    _upload(client, "lineage-src", tmp_path)
+    client.datasets.create(dataset={}, dataset_id="lineage-f1", source_dataset_id="accounts/compat/datasets/lineage-src", extra_body={"filter": 'ground_truth != "0"'})
+    client.datasets.create(dataset={}, dataset_id="lineage-f2", source_dataset_id="lineage-f1", extra_body={"filter": 'ground_truth != "1"'})
+
+    plain = client.datasets.get_download_endpoint("lineage-f2").filename_to_signed_urls
+    assert list(plain) == ["lineage-f2.jsonl"]
+    urls = client.datasets.get_download_endpoint("lineage-f2", download_lineage=True).filename_to_signed_urls
+    assert list(urls) == ["lineage-f2.jsonl", "lineage-f1.jsonl", "lineage-src.jsonl"]
+    truths = {name: [json.loads(line)["ground_truth"] for line in requests.get(url, timeout=30).text.splitlines()] for name, url in urls.items()}
+    assert truths == {"lineage-f2.jsonl": ["2", "3", "4"], "lineage-f1.jsonl": ["1", "2", "3", "4"], "lineage-src.jsonl": ["0", "1", "2", "3", "4"]}
+
+    # A job's output dataset descends from the job's input dataset.
+    client.evaluators.create(evaluator=_seed_evaluator(), evaluator_id="lineage-eval")
+    assert _wait_settled(client, "lineage-eval").state == "ACTIVE"
+    client.evaluation_jobs.create(
+        evaluation_job={"evaluator": "accounts/compat/evaluators/lineage-eval", "input_dataset": "accounts/compat/datasets/lineage-f1", "output_dataset": "accounts/compat/datasets/lineage-out"},
+        evaluation_job_id="lineage-job",
+    )
+    assert _wait_job(client, "lineage-job").state == "JOB_STATE_COMPLETED"
+    urls = client.datasets.get_download_endpoint("lineage-out", download_lineage=True).filename_to_signed_urls
+    assert list(urls) == ["lineage-out.jsonl", "lineage-f1.jsonl", "lineage-src.jsonl"]

@@ -76,8 +76,8 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
     defineRoute({
       method: 'GET', path: `${ITEM}:getDownloadEndpoint`, operationId: 'GetDatasetDownloadEndpoint',
       summary: 'Get signed URLs that stream the rows back as JSONL', auth: 'account', query: downloadQuery,
-      handler: async ({ params, baseUrl }) => ({
-        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl),
+      handler: async ({ params, query, baseUrl }) => ({
+        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl, { lineage: query.downloadLineage === 'true' }),
       }),
     }),
   ];
