@@ -14,6 +14,8 @@ export interface EvaluatorBuilder {
     log: (line: string) => void;
     /** The account's secrets (keyName -> value): the sandbox environment, and what the log must not show. */
     secrets?: Record<string, string>;
+    /** Told each step as it begins ("creating the environment: installing 3 requirements"). */
+    onStep?: (step: string) => void;
   }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode }>;
 }
 
@@ -68,10 +70,12 @@ export function createBuildQueue(
     const log = (line: string): void => void lines.push(`${nowIso()} ${line}`);
     const generation = evaluator.buildGeneration;
     let outcome: Parameters<Store['evaluators']['update']>[2];
+    const steps = createStepReporter(store, evaluator);
     try {
       log(`build ${generation} of ${evaluator.accountId}/${evaluator.id} started`);
+      steps.report('build started');
       const archive = evaluator.sourceBlobId ? { filename: evaluator.sourceFilename, bytes: store.blobs.read(evaluator.sourceBlobId) } : undefined;
-      const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId) });
+      const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId), onStep: steps.report });
       log('build succeeded: the evaluator is ACTIVE');
       outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, updateTime: nowIso() };
     } catch (error: unknown) {
@@ -79,6 +83,7 @@ export function createBuildQueue(
       log(`build failed: ${message}`);
       outcome = { state: 'BUILD_FAILED', status: { code: 'FAILED_PRECONDITION', message }, updateTime: nowIso() };
     }
+    await steps.settled();
     const logBlobId = `log-${randomUUID()}`;
     await store.blobs.write(accountId, logBlobId, [Buffer.from(lines.join('\n') + '\n')]);
     const updated = await store.evaluators.update(
@@ -109,5 +114,24 @@ export function createBuildQueue(
       if (running === 0 && waiting.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
+  };
+}
+
+/**
+ * Writes each step of a build into the evaluator's status message (`building: <step>`), one write
+ * after another so they land in order, and only while the build is still the evaluator's current
+ * one (a newer request owns the status then).
+ */
+function createStepReporter(store: Store, evaluator: EvaluatorRecord) {
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    report: (step: string): void => {
+      const status = { code: 'OK' as const, message: `building: ${step}` };
+      chain = chain
+        .then(() => store.evaluators.update(evaluator.accountId, evaluator.id, { status, updateTime: nowIso() }, { ifGeneration: evaluator.buildGeneration }))
+        // A lost progress message must not fail the build; the outcome is written regardless.
+        .catch(() => undefined);
+    },
+    settled: (): Promise<unknown> => chain,
   };
 }
