@@ -24,6 +24,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long open requests (a long download, a slow upload) may take to finish at shutdown. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** The composition root: config in, a listening server out. */
 export async function startServer(config: Config, { log = (_line: string) => {} } = {}): Promise<RunningServer> {
   // The data directory is traversable but not listable by others: sandboxed evaluators (another
@@ -69,10 +72,18 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     app,
     bootstrapKey: created && { accountId: config.accountId, key: created.key },
     worker,
+    /**
+     * Quick (SIGTERM): stops taking requests, chunks and builds at once. The worker releases the
+     * chunks it holds and running builds are killed, both for the next start (or another
+     * worker) to take; requests still open after a grace second are cut off.
+     */
     async close() {
-      await app.close();
-      await worker?.stop();
-      await services.builds.idle();
+      const cutOff = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await Promise.all([app.close(), worker?.stop(), services.builds.stop()]);
+      } finally {
+        clearTimeout(cutOff);
+      }
       await store.close();
     },
   };

@@ -184,6 +184,28 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.rows.read(input, -1, 100)).toEqual([]);
   });
 
+  it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {
+    const output = await store.rows.createSet('acme');
+    await store.jobs.create(jobRecord('released', output, 2), { runnable: true, ranges: [[0, 2]] });
+    const leaseAs = (owner: string) => store.jobs.leaseChunk({ owner, now: nowIso(), expireTime: new Date(Date.now() + 600_000).toISOString(), accountLimit: 0 });
+    const first = (await leaseAs('stopping'))!;
+    expect(first).toMatchObject({ jobId: 'released', index: 0, owner: 'stopping' });
+    expect(await leaseAs('other')).toBeUndefined();
+    // Only the owner's release counts: another worker cannot free a chunk it does not hold.
+    await store.jobs.releaseChunk({ ...first, owner: 'other' });
+    expect(await leaseAs('other')).toBeUndefined();
+    await store.jobs.releaseChunk(first);
+    expect(await store.jobs.countChunks('acme', 'released')).toEqual({ pending: 1, leased: 0, done: 0 });
+    const second = (await leaseAs('next'))!;
+    expect(second).toMatchObject({ index: 0, owner: 'next' });
+    const results: RowResult[] = [0, 1].map((idx) => ({ idx, score: 1, isScoreValid: true, errorKind: '', ms: 1, metrics: {} }));
+    const completion = { outputRowSetId: output, rows: [0, 1].map((idx): OutputRow => ({ idx, text: `{"r":${idx}}` })), results, now: nowIso() };
+    // The released lease writes nothing; the new owner writes the chunk, once.
+    expect(await store.jobs.completeChunk(first, completion)).toBeUndefined();
+    expect(await store.jobs.completeChunk(second, completion)).toMatchObject({ remainingChunks: 0 });
+    expect(await store.jobs.readResults(output, -1, 10)).toEqual(results);
+  });
+
   it('writes output rows whose indexes are not consecutive one by one, and reads them back', async () => {
     const output = await store.rows.createSet('acme');
     const job = jobRecord('gaps', output, 4);

@@ -43,6 +43,8 @@ export interface EnsureEnvironmentOptions {
   log: (line: string) => void;
   /** Told what the environment build is doing, for the evaluator's status (a step, not a log line). */
   onStep?: (step: string) => void;
+  /** Stops an environment build under way (the server is stopping): pip is killed, nothing is kept. */
+  signal?: AbortSignal;
   pip?: PipSettings;
 }
 
@@ -168,6 +170,7 @@ async function install(plan: BuildPlan, tmpDir: string): Promise<void> {
     network: true,
     writableBinds: [tmpDir, cacheDir],
     onLine: plan.log,
+    signal: plan.signal,
   });
   if (result.exitCode !== 0) {
     throw failedPrecondition(`${mostUsefulLine(result.output) ?? 'installing the requirements failed'} (exit code ${result.exitCode})`);
