@@ -3,6 +3,7 @@ import type { JsonlLimits } from '../domain/jsonl.js';
 import type { Store } from '../store/index.js';
 import { createAccountService, type AccountService } from './accounts.js';
 import { createBuildQueue, type BuildQueue, type EvaluatorBuilder } from './build-queue.js';
+import { createComparisonService, type ComparisonService } from './comparisons.js';
 import { createDatasetService, type DatasetService } from './datasets.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobEvents, type JobService } from './jobs.js';
@@ -22,6 +23,7 @@ export interface Services {
   transfers: TransferService;
   builds: BuildQueue;
   jobs: JobService;
+  comparisons: ComparisonService;
   leaderboards: LeaderboardService;
   secrets: SecretService;
   previews: PreviewService;
@@ -68,6 +70,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     evaluators,
     builds,
     jobs,
+    comparisons: createComparisonService(store),
     leaderboards: createLeaderboardService(store),
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
@@ -75,4 +78,4 @@ export function createServices(store: Store, options: ServiceOptions): Services 
   };
 }
 
-export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, PreviewService, SecretService };
+export type { AccountService, BuildQueue, ComparisonService, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, PreviewService, SecretService };
