@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { TERMINAL_JOB_STATES, idOf, parseStats, type Api, type Dataset, type Evaluator, type Job, type Leaderboard, type Result } from './api.js';
 import { Histogram } from './charts.js';
+import { JobCompare } from './compare.js';
 import { Conversation, ErrorBox, Json, Link, Pager, ProgressBar, StateBadge, fmtDuration, fmtInt, fmtNum, fmtPct, fmtTime, navigate, useLoad, usePageTokens } from './ui.js';
 
 const isRunning = (job: Job) => !TERMINAL_JOB_STATES.has(job.state);
@@ -547,6 +548,7 @@ export function JobDetail({ api, id }: { api: Api; id: string }) {
             </>
           ) : null}
           <Results api={api} id={id} version={version} />
+          {running ? null : <JobCompare api={api} id={id} />}
         </>
       ) : null}
     </div>
