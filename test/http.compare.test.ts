@@ -42,11 +42,12 @@ describe.each(STORE_KINDS)('comparing two jobs over HTTP on %s', (kind) => {
     // A filtered, reordered copy that grew: rows 10..59 backwards, and 5 new ones.
     const copy = [...Array.from({ length: 50 }, (_, k) => 59 - k), 100, 101, 102, 103, 104];
     await dataset('copy', copy.map((i) => row(i, 0, candidateScore(i))));
-    await job('base', 'by-a', 'graded');
-    await job('cand', 'by-b', 'graded');
+    await t.call('POST', `${a()}/leaderboards`, { body: { leaderboardId: 'board', leaderboard: { displayName: 'board' } } });
+    await job('base', 'by-a', 'graded', ['board']);
+    await job('cand', 'by-b', 'graded', ['board']);
     await job('pf-base', 'by-a', 'passfail');
     await job('pf-cand', 'by-b', 'passfail');
-    await job('copy-cand', 'by-b', 'copy');
+    await job('copy-cand', 'by-b', 'copy', ['board']);
   });
   afterAll(async () => {
     await t.close();
@@ -58,9 +59,9 @@ describe.each(STORE_KINDS)('comparing two jobs over HTTP on %s', (kind) => {
     expect(uploaded.status, uploaded.text).toBe(200);
   }
 
-  async function job(id: string, evaluatorId: string, input: string) {
+  async function job(id: string, evaluatorId: string, input: string, leaderboardIds: string[] = []) {
     const created = await t.call('POST', `${a()}/evaluationJobs`, {
-      body: { evaluationJobId: id, evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/${evaluatorId}`, inputDataset: `accounts/${t.accountId}/datasets/${input}`, outputDataset: `accounts/${t.accountId}/datasets/${id}-out`, settings: { chunkRows: 16 } } },
+      body: { evaluationJobId: id, leaderboardIds, evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/${evaluatorId}`, inputDataset: `accounts/${t.accountId}/datasets/${input}`, outputDataset: `accounts/${t.accountId}/datasets/${id}-out`, settings: { chunkRows: 16 } } },
     });
     expect(created.status, created.text).toBe(200);
     expect((await waitFor(t, `${a()}/evaluationJobs/${id}`, finished))['state']).toBe('JOB_STATE_COMPLETED');
@@ -186,6 +187,38 @@ describe.each(STORE_KINDS)('comparing two jobs over HTTP on %s', (kind) => {
       expect(unfinished.status).toBe(400);
       expect(unfinished.json['message']).toContain('compare jobs once they have finished');
     }
+  });
+
+  it('ranks a leaderboard with CIs, tests each job against the leader (paired where rows are shared), Holm-adjusted', async () => {
+    const response = await t.call('GET', `${a()}/leaderboards/board:getStandings`);
+    expect(response.status, response.text).toBe(200);
+    type Standing = { rank: number; evaluationJob: string; score: number; ci95Low: number; ci95High: number; tiedWithLeader: boolean; versusLeader: (Paired & { pValueHolm: number }) | null };
+    const standings = response.json['standings'] as Standing[];
+    expect(response.json).toMatchObject({ alpha: 0.05, correction: 'holm' });
+    expect(standings.map((s) => s.rank)).toEqual([1, 2, 3]);
+    const scores = standings.map((s) => s.score);
+    expect([...scores].sort((x, y) => y - x)).toEqual(scores);
+    const [leader, ...rest] = standings;
+    expect(leader!.versusLeader).toBeNull();
+    expect(leader!.ci95Low).toBeLessThan(leader!.score);
+    const id = (s: Standing) => s.evaluationJob.split('/').pop()!;
+    const leaderId = id(leader!);
+    // cand (0.3875) leads base (0.375) on the same rows; copy-cand scored other rows.
+    expect(leaderId).toBe('cand');
+    const paired = rest.find((s) => id(s) === 'base')!;
+    const direct = ((await compare('base', 'baseline=cand')).json['summary'] as { score: Paired }).score;
+    expect(paired.versusLeader).toMatchObject({ test: direct.test, pairs: 60, pValue: direct.pValue, meanDiff: direct.meanDiff });
+    const unpaired = rest.find((s) => id(s) === 'copy-cand')!;
+    expect(unpaired.versusLeader).toMatchObject({ test: 'unpaired-normal', pairs: 0 });
+    const [p1, p2] = [paired.versusLeader!.pValue, unpaired.versusLeader!.pValue];
+    const holmLow = Math.min(1, 2 * Math.min(p1, p2));
+    const holmHigh = Math.max(holmLow, Math.min(1, Math.max(p1, p2)));
+    expect(paired.versusLeader!.pValueHolm).toBeCloseTo(p1 <= p2 ? holmLow : holmHigh, 12);
+    expect(unpaired.versusLeader!.pValueHolm).toBeCloseTo(p2 < p1 ? holmLow : holmHigh, 12);
+    for (const s of rest) expect(s.tiedWithLeader).toBe(s.versusLeader!.pValueHolm >= 0.05);
+    // A +0.0125 mean diff over 60 rows is no evidence at all: a tie.
+    expect(paired.tiedWithLeader).toBe(true);
+    expect((await t.call('GET', `${a()}/leaderboards/nope:getStandings`)).status).toBe(404);
   });
 
   it("answers 403 to another account's key", async () => {

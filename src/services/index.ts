@@ -51,6 +51,7 @@ export interface ServiceOptions {
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
   const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents);
+  const comparisons = createComparisonService(store);
   const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,
@@ -70,8 +71,8 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     evaluators,
     builds,
     jobs,
-    comparisons: createComparisonService(store),
-    leaderboards: createLeaderboardService(store),
+    comparisons,
+    leaderboards: createLeaderboardService(store, comparisons),
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
