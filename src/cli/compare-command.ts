@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Json } from './api-client.js';
 import { withClientOptions } from './client-config.js';
 import { clientAction, printJson, usageError, type ClientContext } from './client-command.js';
-import { csvLine } from './csv.js';
+import { csvLine } from '../domain/csv.js';
 import { formatNumber, keyValues, table } from './terminal.js';
 
 const FORMATS = ['table', 'csv', 'jsonl'];
