@@ -13,49 +13,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evenRanges } from '../src/domain/chunking.js';
-import { DEFAULT_JOB_SETTINGS, type JobRecord } from '../src/domain/jobs.js';
 import { mulberry32 } from '../src/domain/metrics.js';
-import { toOutputRowFromText } from '../src/domain/output-rows.js';
 import { nowIso } from '../src/domain/types.js';
 import { createComparisonService } from '../src/services/comparisons.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { openStore } from '../src/store/index.js';
+import { finishedJob, inputRows } from './written-jobs.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, database: { type: 'string' } } });
 const ROWS = Number(values.rows);
 const url = values.database ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'tally-bench-compare-')), 'tally.db')}`;
-
-async function inputRows(store: Store): Promise<number> {
-  const set = await store.rows.createSet('bench');
-  for (let start = 0; start < ROWS; start += 10_000) {
-    const rows = Array.from({ length: Math.min(10_000, ROWS - start) }, (_, k) => JSON.stringify({ messages: [{ role: 'user', content: `q${start + k}` }], input_metadata: { row_id: `r${start + k}` } }));
-    await store.rows.append(set, start, rows);
-  }
-  return set;
-}
-
-/** A finished job whose row i scores `scoreOf(i)`, written chunk by chunk as a worker would. */
-async function finishedJob(store: Store, id: string, input: number, scoreOf: (i: number) => number): Promise<void> {
-  const now = nowIso();
-  const output = await store.rows.createSet('bench', { base: input });
-  const job: JobRecord = {
-    accountId: 'bench', id, displayName: id, createdBy: 'bench', createTime: now, updateTime: now, state: 'JOB_STATE_RUNNING', status: { code: 'OK', message: '' },
-    evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: `${id}-out`, inputRowSetId: input, outputRowSetId: output, settings: DEFAULT_JOB_SETTINGS,
-    progress: { rowsTotal: ROWS, rowsDone: 0, rowsErrored: 0, startTime: now, endTime: '' }, metrics: {}, outputStats: '', leaderboardIds: [],
-  };
-  await store.jobs.create(job, { runnable: true, ranges: evenRanges(ROWS, 1000) });
-  for (;;) {
-    const lease = await store.jobs.leaseChunk({ owner: 'bench', now: nowIso(), expireTime: new Date(Date.now() + 600_000).toISOString(), accountLimit: 0 });
-    if (!lease) break;
-    const inputs = await store.rows.read(input, lease.start - 1, lease.end - lease.start);
-    const scored = inputs.map(({ idx, data }) => {
-      const score = scoreOf(idx);
-      return toOutputRowFromText(data, idx, { ok: true, score, isScoreValid: true, reason: null, metrics: { exact: { score, reason: null, is_score_valid: true } }, ms: 1 });
-    });
-    await store.jobs.completeChunk(lease, { outputRowSetId: output, rows: scored.map((s) => s.row), results: scored.map((s) => s.result), now: nowIso() });
-  }
-  await store.jobs.update('bench', id, { state: 'JOB_STATE_COMPLETED', runnable: false, updateTime: nowIso() });
-}
 
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
   const start = performance.now();
@@ -68,13 +34,13 @@ async function main(): Promise<void> {
   const store = await openStore({ url });
   await store.accounts.create({ id: 'bench', displayName: 'bench', createTime: nowIso(), updateTime: nowIso() });
   const setupStart = performance.now();
-  const input = await inputRows(store);
+  const input = await inputRows(store, ROWS);
   const random = mulberry32(1);
   const base = Array.from({ length: ROWS }, () => (random() < 0.6 ? 1 : 0));
   // The candidate differs on about 10% of rows, improving a little more often than it regresses.
   const cand = base.map((b) => (random() < 0.1 ? (random() < 0.55 ? 1 : 0) : b));
-  await finishedJob(store, 'baseline', input, (i) => base[i]!);
-  await finishedJob(store, 'candidate', input, (i) => cand[i]!);
+  await finishedJob(store, { id: 'baseline', input, rows: ROWS }, (i) => base[i]!);
+  await finishedJob(store, { id: 'candidate', input, rows: ROWS }, (i) => cand[i]!);
   console.log(`setup: two ${ROWS}-row jobs written in ${((performance.now() - setupStart) / 1000).toFixed(1)} s (${url})`);
 
   const comparisons = createComparisonService(store);
