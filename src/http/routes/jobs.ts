@@ -4,6 +4,7 @@ import type { JobService } from '../../services/jobs.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
+import { sendWithRaw } from '../wire/raw-json.js';
 import { createJobBody, toJobInput, toWireJob, toWireResult } from '../wire/jobs.js';
 
 const BASE = '/v1/accounts/{accountId}/evaluationJobs';
@@ -48,8 +49,11 @@ export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
     defineRoute({
       method: 'GET', path: `${ITEM}:listResults`, operationId: 'ListEvaluationJobResults',
       summary: 'Page through scored rows (filter on score, isScoreValid, errorKind; order by score)', auth: 'account', query: listQuery,
-      handler: async ({ params, query }) =>
-        toWireList('results', await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query), toWireResult, query.readMask),
+      handler: async ({ params, query, reply }) => {
+        const page = await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query);
+        const parseRow = /(^|,)\s*row\./.test(query.readMask ?? '');
+        return sendWithRaw(reply, toWireList('results', page, (result) => toWireResult(result, parseRow), query.readMask));
+      },
     }),
   ];
 }
