@@ -9,12 +9,14 @@ import { createJobBody, toJobInput, toWireJob, toWireResult } from '../wire/jobs
 
 const BASE = '/v1/accounts/{accountId}/evaluationJobs';
 const ITEM = `${BASE}/{evaluationJobId}`;
+const JOB_NAME_FIELDS = ['name', 'evaluator', 'inputDataset', 'outputDataset', 'awsS3Config.credentialsSecret'];
 
 export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
   const wire = (job: Parameters<typeof toWireJob>[0]) => toWireJob(job, jobs.progress(job));
   return [
     defineRoute({
       method: 'POST', path: BASE, operationId: 'CreateEvaluationJob', summary: 'Create an evaluation job', auth: 'account', body: createJobBody,
+      bodyNames: [...JOB_NAME_FIELDS.map((f) => `evaluationJob.${f}`), 'evaluationJobId', 'leaderboardIds.[]'],
       handler: async ({ principal, body }) =>
         wire(await jobs.create(principal!, { evaluationJobId: body.evaluationJobId, job: toJobInput(body.evaluationJob), leaderboardIds: body.leaderboardIds ?? [] })),
     }),
