@@ -22,7 +22,7 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
   return [
     defineRoute({
       method: 'POST', path: BASE, operationId: 'CreateDataset', summary: 'Create a dataset', auth: 'account',
-      body: createDatasetBody,
+      body: createDatasetBody, bodyNames: ['dataset.name', 'dataset.sourceJobName', 'sourceDatasetId'],
       handler: async ({ principal, body }) =>
         toWireDataset(await datasets.create(principal!, {
           datasetId: body.datasetId, dataset: toDatasetInput(body.dataset), sourceDatasetId: body.sourceDatasetId, filter: body.filter,
@@ -40,7 +40,7 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'PATCH', path: ITEM, operationId: 'UpdateDataset', summary: 'Update a dataset', auth: 'account',
-      body: datasetSchema, query: patchQuery,
+      body: datasetSchema, query: patchQuery, bodyNames: ['name', 'sourceJobName'],
       handler: async ({ params, body, query }) =>
         toWireDataset(await datasets.update(params['accountId']!, params['datasetId']!, toDatasetInput(applyUpdateMask(body, query.updateMask, PATCHABLE)))),
     }),

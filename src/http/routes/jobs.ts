@@ -6,16 +6,19 @@ import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
 import { CSV_CONTENT_TYPE, listResultsQuery, wantsCsv } from '../wire/csv.js';
+import { sendWithRaw } from '../wire/raw-json.js';
 import { createJobBody, toJobInput, toWireJob, toWireResult } from '../wire/jobs.js';
 
 const BASE = '/v1/accounts/{accountId}/evaluationJobs';
 const ITEM = `${BASE}/{evaluationJobId}`;
+const JOB_NAME_FIELDS = ['name', 'evaluator', 'inputDataset', 'outputDataset', 'awsS3Config.credentialsSecret'];
 
 export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
   const wire = (job: Parameters<typeof toWireJob>[0]) => toWireJob(job, jobs.progress(job));
   return [
     defineRoute({
       method: 'POST', path: BASE, operationId: 'CreateEvaluationJob', summary: 'Create an evaluation job', auth: 'account', body: createJobBody,
+      bodyNames: [...JOB_NAME_FIELDS.map((f) => `evaluationJob.${f}`), 'evaluationJobId', 'leaderboardIds.[]'],
       handler: async ({ principal, body }) =>
         wire(await jobs.create(principal!, { evaluationJobId: body.evaluationJobId, job: toJobInput(body.evaluationJob), leaderboardIds: body.leaderboardIds ?? [] })),
     }),
@@ -56,7 +59,9 @@ export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
           reply.header('content-type', CSV_CONTENT_TYPE).header('content-disposition', `attachment; filename="${params['evaluationJobId']!}-results.csv"`);
           return reply.send(Readable.from(lines));
         }
-        return toWireList('results', await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query), toWireResult, query.readMask);
+        const page = await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query);
+        const parseRow = /(^|,)\s*row\./.test(query.readMask ?? '');
+        return sendWithRaw(reply, toWireList('results', page, (result) => toWireResult(result, parseRow), query.readMask));
       },
     }),
   ];

@@ -40,7 +40,7 @@ function toWire(board: LeaderboardRecord & { jobCount: number }): Record<string,
 export function leaderboardRoutes(boards: LeaderboardService, jobs: JobService): AnyRouteSpec[] {
   return [
     defineRoute({
-      method: 'POST', path: BASE, operationId: 'CreateLeaderboard', summary: 'Create a leaderboard', auth: 'account', body: createBody,
+      method: 'POST', path: BASE, operationId: 'CreateLeaderboard', summary: 'Create a leaderboard', auth: 'account', body: createBody, bodyNames: ['leaderboard.name'],
       handler: async ({ params, body }) => toWire(await boards.create(params['accountId']!, { leaderboardId: body.leaderboardId, ...body.leaderboard })),
     }),
     defineRoute({
