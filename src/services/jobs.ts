@@ -9,6 +9,8 @@ import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
 import { readRowSet } from './row-ingest.js';
+import { rolloutOfJob } from './job-rollout.js';
+import type { RolloutInput } from '../domain/rollout.js';
 import type { SignedUrlService } from './signed-urls.js';
 
 export interface JobInput {
@@ -18,6 +20,8 @@ export interface JobInput {
   displayName?: string;
   outputStats?: string;
   settings: Partial<JobSettings>;
+  /** A model call before scoring (a Tally extension; services/job-rollout.ts). */
+  rollout?: RolloutInput;
 }
 
 export interface JobProgressView {
@@ -55,7 +59,9 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       for (const leaderboardId of input.leaderboardIds) {
         if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
       }
-      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
+      if (rollout) settings.rollout = rollout;
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
@@ -186,7 +192,8 @@ async function* resultsCsvLines(job: JobRecord, first: ResultWithRow[], rest: As
 
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {
-  const total = job.progress.rowsTotal;
+  // Chunks cut the input rows; each holds all runs of its rows.
+  const total = job.progress.rowsTotal / (job.settings.rollout?.numRuns ?? 1);
   if (mode === 'all') return total > 0 ? [[0, total]] : [];
   if (mode !== 'groupwise') return evenRanges(total, job.settings.chunkRows);
   const keys: string[] = [];
@@ -250,7 +257,7 @@ function newJob(args: {
       : { code: 'OK', message: waiting ? `waiting for evaluator "${evaluator.id}" to finish building` : '' },
     evaluatorId: names.evaluatorId, inputDatasetId: names.inputDatasetId, outputDatasetId: names.outputDatasetId,
     inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
-    progress: { rowsTotal: inputDataset.exampleCount, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
+    progress: { rowsTotal: inputDataset.exampleCount * (settings.rollout?.numRuns ?? 1), rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
     metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
   };
 }
