@@ -158,26 +158,32 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
     },
 
     /**
-     * A URL for the dataset's rows (`<id>.jsonl`); with `lineage`, one more for each dataset it was
-     * made from that still has rows, nearest first, each named by its own id.
+     * A URL for the dataset's rows (`<id>.jsonl`, or `<id>.csv` with `format: 'csv'`, domain/csv.ts);
+     * with `lineage`, one more for each dataset it was made from that still has rows, nearest
+     * first, each named by its own id.
      */
-    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string, { lineage = false } = {}): Promise<Record<string, string>> {
+    async getDownloadEndpoint(
+      accountId: string,
+      id: string,
+      baseUrl: string,
+      { format = 'jsonl', lineage = false }: { format?: 'jsonl' | 'csv' | undefined; lineage?: boolean } = {},
+    ): Promise<Record<string, string>> {
       const record = await get(accountId, id);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${id}" has no rows yet: upload a file first`);
       const chain = lineage ? [record, ...(await ancestorsOf(record))] : [record];
       const urls: Record<string, string> = {};
       for (const dataset of chain) {
-        const filename = `${dataset.id}.jsonl`;
+        const filename = `${dataset.id}.${format}`;
         urls[filename] = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: dataset.id, filename, size: 0, baseUrl });
       }
       return urls;
     },
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
-    async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]> }> {
+    async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]>; record: DatasetRecord }> {
       const record = await get(url.accountId, url.targetId);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${record.id}" has no rows`);
-      return { filename: url.filename, pages: readRowSet(store, record.rowSetId) };
+      return { filename: url.filename, pages: readRowSet(store, record.rowSetId), record };
     },
   };
 
