@@ -5,6 +5,7 @@ import { lineageParentOf, MAX_LINEAGE_DEPTH } from '../domain/lineage.js';
 import { compileRowFilter } from '../domain/row-filter.js';
 import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
+import { splitDataset } from './dataset-split.js';
 import { ingestJsonl, readRowSet, type IngestResult } from './row-ingest.js';
 import type { SignedUrlService } from './signed-urls.js';
 import { checkDeclaredLength, parseDeclaredSize, type ReceivedUpload } from './upload-checks.js';
@@ -178,6 +179,9 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       }
       return urls;
     },
+
+    /** `:splitDataset` (services/dataset-split.ts). */
+    split: (principal: Principal, id: string, chunkSize: number) => splitDataset(store, { principal, datasetId: id, chunkSize, limits: options.jsonl }),
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
     async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]>; record: DatasetRecord }> {

@@ -18,6 +18,11 @@ const downloadQuery = z.strictObject({
   format: z.enum(['jsonl', 'csv'], { error: 'format: expected jsonl or csv' }).optional(),
 });
 
+const splitBody = z.strictObject({
+  chunkSize: z.number({ error: 'chunkSize is required (rows per chunk dataset)' }).int('chunkSize: expected an integer'),
+  parent: z.string().optional(),
+});
+
 export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
   return [
     defineRoute({
@@ -73,6 +78,18 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
       handler: async ({ params }) => {
         await datasets.validateUpload(params['accountId']!, params['datasetId']!);
         return {};
+      },
+    }),
+    defineRoute({
+      method: 'POST', path: `${ITEM}:splitDataset`, operationId: 'SplitDataset',
+      summary: 'Cut a READY dataset into datasets of chunkSize rows (at least 200), in order', auth: 'account', body: splitBody,
+      handler: async ({ params, principal, body }) => {
+        const split = await datasets.split(principal!, params['datasetId']!, body.chunkSize);
+        return {
+          chunkDatasetNames: split.chunkDatasetIds.map((id) => `accounts/${params['accountId']}/datasets/${id}`),
+          chunksCreated: split.chunkDatasetIds.length,
+          totalExamples: String(split.totalExamples),
+        };
       },
     }),
     defineRoute({
