@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import type { EvaluatorRecord } from './domain/evaluators.js';
@@ -48,6 +49,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     buildConcurrency: config.buildConcurrency,
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
     maxUploadBytes: config.maxUploadBytes,
+    hasBuild: (buildDir) => existsSync(join(buildDir, 'manifest.json')),
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });

@@ -81,7 +81,26 @@ export interface EvaluatorRecord {
   envHash: string;
   /** How the built code takes rows: one at a time, a group at a time, or all at once. */
   mode: EvaluatorMode;
+  /** The revision the evaluator is now (see EvaluatorRevision); '' or absent before its first build. */
+  currentRevisionId?: string;
 }
+
+/**
+ * A revision: what one finished build made of the evaluator (its spec, source and build), kept
+ * so a job can run it and the evaluator can be rolled back to it. `latest` (the newest) and
+ * `current` (the evaluator's) are aliases Tally keeps; users add their own.
+ */
+export interface EvaluatorRevision {
+  accountId: string;
+  evaluatorId: string;
+  id: string;
+  seq: number;
+  createTime: string;
+  snapshot: EvaluatorRecord;
+  aliases: string[];
+}
+
+export const REVISION_KEYWORDS = ['latest', 'current'] as const;
 
 /** '' before the first successful build. */
 export type EvaluatorMode = '' | 'pointwise' | 'groupwise' | 'all';

@@ -86,6 +86,11 @@ export interface JobRecord {
   leaderboardIds: string[];
   /** Echoed back as sent: Tally reads and writes datasets in its own store, never S3. */
   awsS3Config?: AwsS3Config;
+  /**
+   * The evaluator revision the job runs (given on create, or the evaluator's current one); '' or
+   * absent while the evaluator has none yet (its first build).
+   */
+  evaluatorRevision?: string;
 }
 
 export interface AwsS3Config {

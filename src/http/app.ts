@@ -10,6 +10,7 @@ import type { AnyRouteSpec } from './route.js';
 import { registerRoutes } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { evaluatorRevisionRoutes } from './routes/evaluator-revisions.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
 import { comparisonRoutes } from './routes/comparisons.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -74,6 +75,7 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
     ...accountRoutes(services.accounts),
     ...datasetRoutes(services.datasets),
     ...evaluatorRoutes(services.evaluators, services.previews),
+    ...evaluatorRevisionRoutes(services.revisions),
     ...jobRoutes(services.jobs),
     ...comparisonRoutes(services.comparisons),
     ...leaderboardRoutes(services.leaderboards, services.jobs),

@@ -16,6 +16,7 @@ import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
+import { evaluatorOfJob } from './job-evaluator.js';
 
 /** A build's pool unused this long is closed at the slot's next use: idle processes hold memory. */
 const IDLE_POOL_MS = 10 * 60_000;
@@ -139,7 +140,7 @@ export interface ScoredChunk {
  * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted).
  */
 export async function prepareChunk(store: Store, resolveBuild: BuildResolver, lease: ChunkLease, job: JobRecord): Promise<PreparedChunk | 'unavailable'> {
-  const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
+  const evaluator = await evaluatorOfJob(store, job);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return 'unavailable';
   const buildDir = await resolveBuild(evaluator);
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);

@@ -3,6 +3,7 @@ import { coerceError, isApiError } from '../domain/errors.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso } from '../domain/types.js';
 import type { Store } from '../store/index.js';
+import { discardRevision, recordRevision } from './evaluator-revisions.js';
 import type { SecretEnv } from './secrets.js';
 
 /** What turns an evaluator's source into a runnable build. Implemented in src/build/. */
@@ -96,13 +97,13 @@ export function createBuildQueue(
     if (stopping.signal.aborted) return;
     const logBlobId = `log-${randomUUID()}`;
     await store.blobs.write(accountId, logBlobId, [Buffer.from(lines.join('\n') + '\n')]);
-    const updated = await store.evaluators.update(
-      accountId,
-      id,
-      { ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId },
-      { ifGeneration: generation },
-    );
-    if (!updated) return void (await store.blobs.delete(logBlobId));
+    // The revision is recorded first so the evaluator never reads as built without its revision.
+    const patch = { ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId, currentRevisionId: await recordRevision(store, { ...evaluator, ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId }) };
+    const updated = await store.evaluators.update(accountId, id, patch, { ifGeneration: generation });
+    if (!updated) {
+      await discardRevision(store, evaluator, patch.currentRevisionId);
+      return void (await store.blobs.delete(logBlobId));
+    }
     if (evaluator.buildLogBlobId) await store.blobs.delete(evaluator.buildLogBlobId);
     events.onBuildFinished?.(updated);
   }

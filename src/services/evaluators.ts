@@ -108,7 +108,8 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
     async delete(accountId: string, id: string): Promise<void> {
       const deleted = await store.evaluators.delete(accountId, id);
       if (!deleted) throw notFound(`evaluator "accounts/${accountId}/evaluators/${id}" not found`);
-      for (const blobId of deleted.blobIds) await store.blobs.delete(blobId);
+      const revisionBlobs = await store.evaluatorRevisions.deleteForEvaluator(accountId, id);
+      for (const blobId of new Set([...deleted.blobIds, ...revisionBlobs])) await store.blobs.delete(blobId);
       await store.signedUrls.deleteForTarget(accountId, 'evaluator', id);
     },
 
@@ -144,8 +145,14 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
       if (!latest?.stagedBlobId) throw failedPrecondition(`evaluator "${id}": no archive has been uploaded to a URL from :getUploadEndpoint`);
       for (const older of staged.slice(0, -1)) if (older.stagedBlobId) await store.blobs.delete(older.stagedBlobId);
       await store.signedUrls.deleteForTarget(accountId, 'evaluator', id);
-      if (current.sourceBlobId) await store.blobs.delete(current.sourceBlobId);
+      // A built archive belongs to a revision too (a rollback runs it again): it goes with the evaluator.
+      if (current.sourceBlobId && !current.currentRevisionId) await store.blobs.delete(current.sourceBlobId);
       return requestBuild(current, { sourceBlobId: latest.stagedBlobId, sourceFilename: latest.filename });
+    },
+
+    /** A rollback to a revision whose build is gone: its spec and source, built again. */
+    rebuildFrom(current: EvaluatorRecord, from: EvaluatorRecord): Promise<EvaluatorRecord> {
+      return requestBuild(current, { displayName: from.displayName, description: from.description, spec: from.spec, sourceBlobId: from.sourceBlobId, sourceFilename: from.sourceFilename });
     },
 
     async getBuildLogEndpoint(accountId: string, id: string, baseUrl: string): Promise<string> {

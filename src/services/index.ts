@@ -5,6 +5,7 @@ import { createAccountService, type AccountService } from './accounts.js';
 import { createBuildQueue, type BuildQueue, type EvaluatorBuilder } from './build-queue.js';
 import { createComparisonService, type ComparisonService } from './comparisons.js';
 import { createDatasetService, type DatasetService } from './datasets.js';
+import { createRevisionService, type RevisionService } from './evaluator-revisions.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobEvents, type JobService } from './jobs.js';
 import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
@@ -27,6 +28,7 @@ export interface Services {
   leaderboards: LeaderboardService;
   secrets: SecretService;
   previews: PreviewService;
+  revisions: RevisionService;
 }
 
 export interface ServiceOptions {
@@ -46,6 +48,8 @@ export interface ServiceOptions {
   secretCipher: SecretCipher;
   /** Scores preview samples in the sandbox; the composition root supplies it. */
   previewRunner: PreviewRunner;
+  /** Whether an evaluator build is on this host (a rollback to it then needs no rebuild). @default never */
+  hasBuild?: (buildDir: string) => boolean;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
@@ -65,7 +69,13 @@ export function createServices(store: Store, options: ServiceOptions): Services 
   });
   const datasets = createDatasetService(store, signedUrls, { jsonl: options.jsonl, maxUploadBytes: options.maxUploadBytes });
   const evaluators = createEvaluatorService(store, signedUrls, builds);
+  const revisions = createRevisionService(store, {
+    hasBuild: options.hasBuild ?? (() => false),
+    rebuild: (current, from) => evaluators.rebuildFrom(current, from),
+    onActive: (evaluator) => jobs.onBuildFinished(evaluator),
+  });
   return {
+    revisions,
     accounts: createAccountService(store),
     datasets,
     evaluators,

@@ -8,6 +8,7 @@ import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
+import { evaluatorForNewJob, recordRevisionOfWaitingJobs } from './job-revision.js';
 import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';
 import { rolloutOfJob } from './job-rollout.js';
@@ -21,6 +22,8 @@ export interface JobInput {
   displayName?: string;
   outputStats?: string;
   awsS3Config?: AwsS3Config;
+  /** The evaluator revision to run (id, `latest`, `current` or an alias); default: the current one. */
+  evaluatorVersion?: string | undefined;
   settings: Partial<JobSettings>;
   /** A model call before scoring (a Tally extension; services/job-rollout.ts). */
   rollout?: RolloutInput;
@@ -60,14 +63,16 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
         await checkLeaderboards(store, accountId, input.leaderboardIds);
         return createRecordedJob(store, { principal, id, displayName: input.job.displayName, names, output: recorded, leaderboardIds: input.leaderboardIds });
       }
-      const evaluator = await store.evaluators.get(accountId, names.evaluatorId);
-      if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
+      const named = await store.evaluators.get(accountId, names.evaluatorId);
+      if (!named) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
+      const { evaluator, revisionId } = await evaluatorForNewJob(store, named, input.job.evaluatorVersion);
       const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
       await checkLeaderboards(store, accountId, input.leaderboardIds);
       const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
       const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
       if (rollout) settings.rollout = rollout;
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
+      if (revisionId) job.evaluatorRevision = revisionId;
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
         job.outputRowSetId = await store.rows.createSet(accountId, { base: job.inputRowSetId });
@@ -144,6 +149,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
     /** Jobs waiting for an evaluator's build run once it is ACTIVE, and fail if it did not build. */
     async onBuildFinished(evaluator: EvaluatorRecord): Promise<void> {
       if (evaluator.state === 'ACTIVE') {
+        await recordRevisionOfWaitingJobs(store, evaluator);
         // Jobs created before the build knew its mode were cut for pointwise: re-cut them.
         if (evaluator.mode === 'groupwise' || evaluator.mode === 'all') {
           for (const job of await store.jobs.listWaitingFor(evaluator.accountId, evaluator.id)) {

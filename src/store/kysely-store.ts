@@ -5,6 +5,7 @@ import { createAccountRepo } from './repos/accounts.js';
 import { createApiKeyRepo } from './repos/api-keys.js';
 import { createBlobRepo } from './repos/blobs.js';
 import { createDatasetRepo } from './repos/datasets.js';
+import { createEvaluatorRevisionRepo } from './repos/evaluator-revisions.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
@@ -23,6 +24,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect, { jobW
     rows: createRowRepo(db),
     signedUrls: createSignedUrlRepo(db),
     evaluators: createEvaluatorRepo(db),
+    evaluatorRevisions: createEvaluatorRevisionRepo(db),
     blobs: createBlobRepo(db),
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),

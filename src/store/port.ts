@@ -1,4 +1,4 @@
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { EvaluatorRecord, EvaluatorRevision } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
@@ -132,8 +132,24 @@ export type EvaluatorPatch = Partial<
     | 'buildDir'
     | 'envHash'
     | 'mode'
+    | 'currentRevisionId'
   >
 > & { updateTime: string };
+
+export interface EvaluatorRevisionRepo {
+  create(revision: EvaluatorRevision): Promise<void>;
+  get(accountId: string, evaluatorId: string, id: string): Promise<EvaluatorRevision | undefined>;
+  /** The revision with the highest seq. */
+  latest(accountId: string, evaluatorId: string): Promise<EvaluatorRevision | undefined>;
+  /** The revision carrying a user alias. */
+  findByAlias(accountId: string, evaluatorId: string, alias: string): Promise<EvaluatorRevision | undefined>;
+  /** Default order: newest first. Fields: revisionId, createTime, state. */
+  list(accountId: string, evaluatorId: string, request: ListRequest): Promise<ListPage<EvaluatorRevision>>;
+  setAliases(accountId: string, evaluatorId: string, id: string, aliases: readonly string[]): Promise<void>;
+  delete(accountId: string, evaluatorId: string, id: string): Promise<boolean>;
+  /** Drops every revision of an evaluator; answers the source blobs they held. */
+  deleteForEvaluator(accountId: string, evaluatorId: string): Promise<string[]>;
+}
 
 export interface EvaluatorRepo {
   /** Throws ALREADY_EXISTS when the id is taken. */
@@ -160,7 +176,7 @@ export interface BlobRepo {
   delete(id: string): Promise<void>;
 }
 
-export type JobPatch = Partial<Pick<JobRecord, 'state' | 'status' | 'metrics' | 'outputStats'>> & {
+export type JobPatch = Partial<Pick<JobRecord, 'state' | 'status' | 'metrics' | 'outputStats' | 'evaluatorRevision'>> & {
   runnable?: boolean;
   startTime?: string;
   endTime?: string;
@@ -256,6 +272,7 @@ export interface Store {
   readonly rows: RowRepo;
   readonly signedUrls: SignedUrlRepo;
   readonly evaluators: EvaluatorRepo;
+  readonly evaluatorRevisions: EvaluatorRevisionRepo;
   readonly blobs: BlobRepo;
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;

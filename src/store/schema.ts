@@ -103,6 +103,21 @@ export interface EvaluatorsTable {
   env_hash: string;
   /** '' until built; then pointwise, groupwise or all. */
   mode: string;
+  /** The revision the evaluator is (evaluator_revisions.id); '' before its first build. */
+  current_revision_id: string;
+}
+
+export interface EvaluatorRevisionsTable {
+  account_id: string;
+  evaluator_id: string;
+  id: string;
+  /** The build generation the revision came from: newer revisions have higher ones. */
+  seq: number;
+  create_time: string;
+  /** JSON of the EvaluatorRecord snapshot. */
+  record: string;
+  /** JSON array of the aliases users set. */
+  aliases: string;
 }
 
 export interface BlobsTable {
@@ -148,6 +163,8 @@ export interface EvaluationJobsTable {
   leaderboard_ids: string;
   /** JSON of the job's awsS3Config as sent; '' when absent. */
   aws_s3_config: string;
+  /** The evaluator revision the job runs; '' until known (an evaluator still building). */
+  evaluator_revision: string;
 }
 
 export interface JobChunksTable {
@@ -218,6 +235,7 @@ export interface Database {
   row_blocks: RowBlocksTable;
   signed_urls: SignedUrlsTable;
   evaluators: EvaluatorsTable;
+  evaluator_revisions: EvaluatorRevisionsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
   evaluation_jobs: EvaluationJobsTable;

@@ -118,5 +118,6 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     multiMetrics: spec.multiMetrics,
     rollupSettings: spec.rollupSettings,
     allowEgress: spec.allowEgress ?? false,
+    currentVersionId: record.currentRevisionId || undefined,
   });
 }

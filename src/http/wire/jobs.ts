@@ -51,6 +51,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     displayName: body.displayName,
     outputStats: body.outputStats,
     awsS3Config: body.awsS3Config,
+    evaluatorVersion: body.evaluatorVersion,
     settings: Object.fromEntries(
       Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows })
         .filter(([, v]) => v !== undefined),
@@ -83,6 +84,7 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
     },
     leaderboardIds: job.leaderboardIds,
     awsS3Config: job.awsS3Config,
+    evaluatorVersion: job.evaluatorRevision,
     egress: job.settings.egress ?? false,
     ...(job.settings.rollout ? { rollout: toWireRollout(job.settings.rollout) } : {}),
   };

@@ -76,6 +76,7 @@ function patchToRow(patch: EvaluatorPatch): Updateable<EvaluatorsTable> {
   if (patch.buildDir !== undefined) row.build_dir = patch.buildDir;
   if (patch.envHash !== undefined) row.env_hash = patch.envHash;
   if (patch.mode !== undefined) row.mode = patch.mode;
+  if (patch.currentRevisionId !== undefined) row.current_revision_id = patch.currentRevisionId;
   return row;
 }
 
@@ -101,6 +102,7 @@ function toRow(r: EvaluatorRecord): EvaluatorsTable {
     build_dir: r.buildDir,
     env_hash: r.envHash,
     mode: r.mode,
+    current_revision_id: r.currentRevisionId ?? '',
   };
 }
 
@@ -125,5 +127,6 @@ function toRecord(row: EvaluatorsTable): EvaluatorRecord {
     buildDir: row.build_dir,
     envHash: row.env_hash,
     mode: row.mode as EvaluatorRecord['mode'],
+    currentRevisionId: row.current_revision_id,
   };
 }

@@ -358,6 +358,7 @@ function patchToRow(patch: JobPatch): Updateable<EvaluationJobsTable> {
     row.score = patch.metrics['score'] ?? 0;
   }
   if (patch.outputStats !== undefined) row.output_stats = patch.outputStats;
+  if (patch.evaluatorRevision !== undefined) row.evaluator_revision = patch.evaluatorRevision;
   return row;
 }
 
@@ -373,6 +374,7 @@ function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
     score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
     leaderboard_ids: JSON.stringify(job.leaderboardIds),
     aws_s3_config: job.awsS3Config ? JSON.stringify(job.awsS3Config) : '',
+    evaluator_revision: job.evaluatorRevision ?? '',
   };
 }
 
@@ -389,6 +391,7 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
     outputStats: row.output_stats,
     leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],
     ...(row.aws_s3_config ? { awsS3Config: JSON.parse(row.aws_s3_config) as AwsS3Config } : {}),
+    ...(row.evaluator_revision ? { evaluatorRevision: row.evaluator_revision } : {}),
   };
 }
 
