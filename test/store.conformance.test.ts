@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EvaluatorRecord } from '../src/domain/evaluators.js';
 import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../src/domain/jobs.js';
 import { outputRowText, type OutputRow } from '../src/domain/output-rows.js';
 import { nowIso, type DatasetRecord } from '../src/domain/types.js';
@@ -185,6 +186,34 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     await store.rows.deleteSet(output);
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
     expect(await store.rows.read(input, -1, 100)).toEqual([]);
+  });
+
+  it('keeps evaluator revisions: newest first, found by id or alias, deleted one by one or with the evaluator', async () => {
+    const now = nowIso();
+    const snapshot = (generation: number, sourceBlobId: string | null): EvaluatorRecord => ({
+      accountId: 'acme', id: 'ev', flavour: 'v2', displayName: 'ev', description: '', createdBy: 'admin', createTime: now, updateTime: now,
+      state: 'ACTIVE', status: { code: 'OK', message: '' }, spec: { criteria: [], requirements: '', entryPoint: 'a.py::f', commitHash: '', defaultDataset: '' },
+      sourceBlobId, sourceFilename: 'a.tar.gz', buildGeneration: generation, buildRequestTime: '', buildLogBlobId: null, buildDir: `/b/${generation}`, envHash: 'h', mode: 'pointwise',
+      currentRevisionId: `v${generation}`,
+    });
+    const revisions = store.evaluatorRevisions;
+    for (const generation of [1, 2, 10]) {
+      await revisions.create({ accountId: 'acme', evaluatorId: 'ev', id: `v${generation}`, seq: generation, createTime: new Date(Date.now() + generation).toISOString(), snapshot: snapshot(generation, generation === 10 ? 'blob-b' : 'blob-a'), aliases: [] });
+    }
+    await expect(revisions.create({ accountId: 'acme', evaluatorId: 'ev', id: 'v1', seq: 1, createTime: now, snapshot: snapshot(1, null), aliases: [] })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    // Newest first by build generation (v10 after v2, whatever the text order).
+    expect((await revisions.list('acme', 'ev', {})).items.map((r) => r.id)).toEqual(['v10', 'v2', 'v1']);
+    expect((await revisions.list('acme', 'ev', { pageSize: 1, orderBy: 'seq' })).items.map((r) => r.id)).toEqual(['v1']);
+    expect((await revisions.latest('acme', 'ev'))?.id).toBe('v10');
+    expect((await revisions.get('acme', 'ev', 'v2'))?.snapshot).toEqual(snapshot(2, 'blob-a'));
+    await revisions.setAliases('acme', 'ev', 'v2', ['stable', 'prod']);
+    expect((await revisions.findByAlias('acme', 'ev', 'prod'))?.id).toBe('v2');
+    expect(await revisions.findByAlias('acme', 'ev', 'none')).toBeUndefined();
+    expect(await revisions.findByAlias('acme', 'other-ev', 'prod')).toBeUndefined();
+    expect(await revisions.delete('acme', 'ev', 'v1')).toBe(true);
+    expect(await revisions.delete('acme', 'ev', 'v1')).toBe(false);
+    expect((await revisions.deleteForEvaluator('acme', 'ev')).sort()).toEqual(['blob-a', 'blob-b']);
+    expect((await revisions.list('acme', 'ev', {})).totalSize).toBe(0);
   });
 
   it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {
