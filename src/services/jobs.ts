@@ -1,7 +1,9 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
+import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
+import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
@@ -106,6 +108,18 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       return store.jobs.listResults(job.outputRowSetId, request);
     },
 
+    /**
+     * Every result the query matches (filter, orderBy; no paging) as CSV, page by page, so memory
+     * stays flat however many rows the job has. The job and the query are checked (the first page
+     * read) before the first byte, so their errors still get the error envelope.
+     */
+    async resultsCsv(accountId: string, id: string, request: ListRequest): Promise<AsyncGenerator<string>> {
+      const job = await get(accountId, id);
+      const pages = request.filter || (request.orderBy && request.orderBy.trim() !== 'index') ? queriedResults(store, job, request) : resultsInIndexOrder(store, job);
+      const first = await pages.next();
+      return resultsCsvLines(job, first.done ? [] : first.value, pages);
+    },
+
     async getExecutionLogEndpoint(accountId: string, id: string, baseUrl: string): Promise<string> {
       await get(accountId, id);
       if ((await store.jobs.readLog(accountId, id, 0, 1)).length === 0) return '';
@@ -144,6 +158,37 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+type ResultWithRow = RowResult & { data: string };
+
+/** The results query's pages (any filter or order), 200 results each. */
+async function* queriedResults(store: Store, job: JobRecord, request: ListRequest): AsyncGenerator<ResultWithRow[]> {
+  for (let pageToken = ''; ; ) {
+    const page = await store.jobs.listResults(job.outputRowSetId, { filter: request.filter, orderBy: request.orderBy, pageSize: MAX_PAGE_SIZE, pageToken });
+    yield page.items;
+    if (!(pageToken = page.nextPageToken)) return;
+  }
+}
+
+/** Every result in row order, two done chunks at a time: each chunk's results are one value. */
+async function* resultsInIndexOrder(store: Store, job: JobRecord): AsyncGenerator<ResultWithRow[]> {
+  for (let after = -1; ; ) {
+    const chunks = await store.jobs.readChunkResults(job, after, 2);
+    if (chunks.length === 0) return;
+    const results = chunks.flatMap((c) => c.results);
+    const rows = await store.rows.readAt(job.outputRowSetId, results.map((r) => r.idx));
+    yield results.map((r) => ({ ...r, data: rows.get(r.idx) ?? '{}' }));
+    after = chunks[chunks.length - 1]!.index;
+  }
+}
+
+async function* resultsCsvLines(job: JobRecord, first: ResultWithRow[], rest: AsyncGenerator<ResultWithRow[]>): AsyncGenerator<string> {
+  const parse = (r: { data: string }) => JSON.parse(r.data) as Record<string, unknown>;
+  const columns = rowCsvColumns(first.slice(0, 100).map(parse), { metrics: metricNamesOf(job.metrics), extra: ['error_kind', 'ms'] });
+  const lines = (page: ResultWithRow[]) => page.map((r) => rowCsvLine(columns, r.idx, parse(r), [r.errorKind, r.ms])).join('');
+  yield rowCsvHeader(columns) + lines(first);
+  for await (const page of rest) yield lines(page);
+}
 
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {

@@ -3,6 +3,8 @@ import type { JobRecord, RowResult } from '../../domain/jobs.js';
 import { rolloutSchema, toRolloutInput, toWireRollout } from './rollout.js';
 import type { JobInput, JobProgressView } from '../../services/jobs.js';
 import { outputOnly } from '../validation.js';
+import { jsonShapeProblem } from '../../domain/json-shape.js';
+import { RawJson } from './raw-json.js';
 
 /** Tally's additions to the job message: how it runs. All optional. */
 const settingsSchema = z.strictObject({
@@ -84,13 +86,19 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
   };
 }
 
-export function toWireResult(result: RowResult & { data: string }): Record<string, unknown> {
+/** Rows stored before the upload depth limit may be too deep for `JSON.stringify`. */
+function tooDeepToReserialise(text: string): boolean {
+  return jsonShapeProblem(Buffer.from(text), 0, Buffer.byteLength(text)) !== undefined;
+}
+
+/** `row` is the stored text, sent as is, unless a read mask selects inside it (`parseRow`). */
+export function toWireResult(result: RowResult & { data: string }, parseRow = false): Record<string, unknown> {
   return {
     index: result.idx,
     score: result.score,
     isScoreValid: result.isScoreValid,
     errorKind: result.errorKind,
     ms: result.ms,
-    row: JSON.parse(result.data) as unknown,
+    row: parseRow && !tooDeepToReserialise(result.data) ? (JSON.parse(result.data) as unknown) : new RawJson(result.data),
   };
 }
