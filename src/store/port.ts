@@ -198,6 +198,10 @@ export interface JobRepo {
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
   releaseChunk(lease: ChunkLease): Promise<void>;
+  /** Owners of live leases whose name starts with `prefix` (a host's workers). */
+  leaseOwners(prefix: string): Promise<string[]>;
+  /** Gives back every chunk `owner` leases (a dead worker's); returns how many. */
+  releaseLeasesOf(owner: string): Promise<number>;
   /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
