@@ -14,6 +14,8 @@ const ITEM = `${BASE}/{datasetId}`;
 const downloadQuery = z.strictObject({
   downloadLineage: z.enum(['true', 'false']).optional(),
   readMask: z.string().optional(),
+  /** Tally addition: `csv` signs a URL that streams the rows as CSV. */
+  format: z.enum(['jsonl', 'csv'], { error: 'format: expected jsonl or csv' }).optional(),
 });
 
 export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
@@ -76,8 +78,8 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
     defineRoute({
       method: 'GET', path: `${ITEM}:getDownloadEndpoint`, operationId: 'GetDatasetDownloadEndpoint',
       summary: 'Get signed URLs that stream the rows back as JSONL', auth: 'account', query: downloadQuery,
-      handler: async ({ params, baseUrl }) => ({
-        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl),
+      handler: async ({ params, query, baseUrl }) => ({
+        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl, query.format),
       }),
     }),
   ];

@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { applyReadMask } from '../../domain/listing.js';
 import type { JobService } from '../../services/jobs.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
+import { CSV_CONTENT_TYPE, listResultsQuery, wantsCsv } from '../wire/csv.js';
 import { sendWithRaw } from '../wire/raw-json.js';
 import { createJobBody, toJobInput, toWireJob, toWireResult } from '../wire/jobs.js';
 
@@ -50,8 +52,13 @@ export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'GET', path: `${ITEM}:listResults`, operationId: 'ListEvaluationJobResults',
-      summary: 'Page through scored rows (filter on score, isScoreValid, errorKind; order by score)', auth: 'account', query: listQuery,
-      handler: async ({ params, query, reply }) => {
+      summary: 'Page through scored rows (filter on score, isScoreValid, errorKind; order by score); format=csv streams every matching row as CSV', auth: 'account', query: listResultsQuery,
+      handler: async ({ params, query, request, reply }) => {
+        if (wantsCsv(query.format, request.headers.accept)) {
+          const lines = await jobs.resultsCsv(params['accountId']!, params['evaluationJobId']!, query);
+          reply.header('content-type', CSV_CONTENT_TYPE).header('content-disposition', `attachment; filename="${params['evaluationJobId']!}-results.csv"`);
+          return reply.send(Readable.from(lines));
+        }
         const page = await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query);
         const parseRow = /(^|,)\s*row\./.test(query.readMask ?? '');
         return sendWithRaw(reply, toWireList('results', page, (result) => toWireResult(result, parseRow), query.readMask));

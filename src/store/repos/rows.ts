@@ -4,7 +4,7 @@ import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
 import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
 import { sweepOrphanRowSets } from './orphans.js';
-import { readRows, writeRows } from './row-blocks.js';
+import { readRows, readRowsAt, writeRows } from './row-blocks.js';
 
 export function createRowRepo(db: Kysely<Database>): RowRepo {
   return {
@@ -22,6 +22,7 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
       await db.transaction().execute((tx) => writeRows(tx, rowSetId, rows.map((text, i) => ({ idx: start + i, text }))));
     },
     read: (rowSetId, afterIdx, limit) => readRows(db, rowSetId, afterIdx, limit),
+    readAt: (rowSetId, idxs) => readRowsAt(db, rowSetId, idxs),
     async deleteSet(rowSetId) {
       await deleteRowSet(db, rowSetId);
     },
