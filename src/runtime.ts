@@ -62,8 +62,8 @@ function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher): 
     readOnlyBinds: ['/etc/ssl', '/etc/ca-certificates'],
   });
   return {
-    async ensure({ requirements, extras, log }) {
-      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log });
+    async ensure({ requirements, extras, log, onStep, signal }) {
+      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log, onStep, signal });
       return { envDir: env.path, hash: env.hash };
     },
   };
