@@ -81,6 +81,11 @@ export const configSchema = z.strictObject({
   rateLimitPerMinute: z.coerce.number().int().min(0).default(6000),
   /** Requests a key may make at once before the per-minute rate applies. @default 200 */
   rateLimitBurst: z.coerce.number().int().min(1).default(200),
+  /**
+   * The one package index evaluator builds install from (a mirror, or an unreachable address to
+   * keep builds off the network, as scripts/fuzz-api does). @default pip's own
+   */
+  pipIndexUrl: z.string().regex(/^https?:\/\/\S+$/, 'pipIndexUrl: expected an http(s):// URL').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -107,6 +112,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_SECRET_KEY: 'secretKey',
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
+  TALLY_PIP_INDEX_URL: 'pipIndexUrl',
 };
 
 export function loadConfig({

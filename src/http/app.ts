@@ -4,6 +4,7 @@ import { ApiError, invalidArgument, notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { Services } from '../services/index.js';
 import type { RateLimiter } from '../services/rate-limit.js';
+import { answerClientError } from './client-errors.js';
 import { toErrorEnvelope } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import type { AnyRouteSpec } from './route.js';
@@ -34,7 +35,7 @@ export interface HttpOptions {
 /** The HTTP adapter: routes parse, call one service, map the result. */
 export async function buildHttpApp(services: Services, options: HttpOptions = {}): Promise<FastifyInstance> {
   const { jsonBodyLimit = 32 * 1024 ** 2, maxUploadBytes = 1024 ** 3, version = '0.1.0' } = options;
-  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, routerOptions: { maxParamLength: 1024 } });
+  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, routerOptions: { maxParamLength: 1024 }, clientErrorHandler: answerClientError });
   await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 1, fields: 16 }, throwFileSizeLimit: true });
 
   app.removeContentTypeParser(['application/json']);
