@@ -13,6 +13,7 @@ import { createServices, type Services } from './services/index.js';
 import { createRateLimiter } from './services/rate-limit.js';
 import { createSecretCipher, loadSecretKey, type SecretCipher } from './services/secret-cipher.js';
 import { createSecretEnv } from './services/secrets.js';
+import { createStorageReclaimer } from './services/storage-reclaim.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -36,7 +37,11 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
   const runtime = await createEvaluatorRuntime(config);
   for (const warning of runtime.warnings) log(warning);
+  const startTime = new Date().toISOString();
   const store = await openStore({ url: databaseUrlOf(config) });
+  const reclaimer = createStorageReclaimer(store, { log });
+  await reclaimer.atStart(startTime);
+  reclaimer.start();
   const wakeup = createWakeup();
   // The in-process worker starts once the server listens; builds that finish before then have none.
   let prewarm: (evaluator: EvaluatorRecord) => void = () => {};
@@ -83,7 +88,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     async close() {
       const cutOff = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       try {
-        await Promise.all([app.close(), worker?.stop(), services.builds.stop()]);
+        await Promise.all([app.close(), reclaimer.stop(), worker?.stop(), services.builds.stop()]);
       } finally {
         clearTimeout(cutOff);
       }

@@ -96,6 +96,11 @@ export const configSchema = z.strictObject({
    * (beyond each job's maxConcurrentRollouts). @default ""
    */
   rolloutRateLimits: z.string().default(''),
+  /**
+   * The one package index evaluator builds install from (a mirror, or an unreachable address to
+   * keep builds off the network, as scripts/fuzz-api does). @default pip's own
+   */
+  pipIndexUrl: z.string().regex(/^https?:\/\/\S+$/, 'pipIndexUrl: expected an http(s):// URL').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -126,6 +131,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
   TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
+  TALLY_PIP_INDEX_URL: 'pipIndexUrl',
 };
 
 export function loadConfig({

@@ -4,6 +4,7 @@ import { ApiError, invalidArgument, notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { Services } from '../services/index.js';
 import type { RateLimiter } from '../services/rate-limit.js';
+import { answerClientError } from './client-errors.js';
 import { toErrorEnvelope } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import type { AnyRouteSpec } from './route.js';
@@ -94,7 +95,7 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
 
 /** Plain HTTP, or HTTPS with the given certificate; the routes cannot tell the difference. */
 function createFastify({ bodyLimit, tls }: { bodyLimit: number; tls: HttpOptions['tls'] }): FastifyInstance {
-  const common = { logger: false, bodyLimit, routerOptions: { maxParamLength: 1024 } } as const;
+  const common = { logger: false, bodyLimit, routerOptions: { maxParamLength: 1024 }, clientErrorHandler: answerClientError } as const;
   if (!tls) return Fastify(common);
   // Fastify types an HTTPS instance by its server class; every route and hook here uses only
   // what both servers share, so it is handled as the plain kind.

@@ -110,6 +110,8 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
       if (!deleted) throw notFound(`evaluator "accounts/${accountId}/evaluators/${id}" not found`);
       const revisionBlobs = await store.evaluatorRevisions.deleteForEvaluator(accountId, id);
       for (const blobId of new Set([...deleted.blobIds, ...revisionBlobs])) await store.blobs.delete(blobId);
+      // Archives PUT to its upload URLs and never validated go with it.
+      for (const url of await store.signedUrls.listStaged(accountId, 'evaluator', id)) if (url.stagedBlobId) await store.blobs.delete(url.stagedBlobId);
       await store.signedUrls.deleteForTarget(accountId, 'evaluator', id);
     },
 
