@@ -38,10 +38,14 @@ const SECRET = object({ name: RESOURCE('secrets'), keyName: str, ...times });
 const API_KEY = object({ name: RESOURCE('apiKeys'), keyId: str, displayName: strOrNull, role: { enum: ['admin', 'user'] }, prefix: str, createTime: str });
 const LEADERBOARD = object({ name: RESOURCE('leaderboards'), displayName: strOrNull, description: strOrNull, ...times, jobCount: { type: 'integer', minimum: 0 }, source: objOrNull });
 const EMPTY = object({});
+const REVISION = object({
+  name: named('^accounts/[a-z0-9-]+/evaluators/[a-z0-9-]+/versions/[a-z0-9-]+$'), snapshot: EVALUATOR, createTime: str,
+  alternateIds: { type: 'array', items: str }, state: str, status: objOrNull,
+});
 const withName = (schema: Schema): Schema => ({ ...schema, required: ['name'] });
 
 export const RESPONSE_SCHEMAS: Readonly<Record<string, Schema>> = {
-  GetAccount: object({ name: named('^accounts/[a-z0-9-]+$'), accountId: str }, ['name', 'accountId']),
+  GetAccount: object({ name: named('^accounts/[a-z0-9-]+$'), accountId: str, email: str }, ['name', 'accountId', 'email']),
   CreateApiKey: { ...withName(API_KEY), properties: { ...(API_KEY['properties'] as Schema), key: str }, required: ['name', 'key'] },
   ListApiKeys: list('apiKeys', API_KEY),
   GetApiKey: API_KEY,
@@ -74,6 +78,12 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, Schema>> = {
   UpdateSecret: withName(SECRET),
   DeleteSecret: EMPTY,
   PutSignedUpload: EMPTY,
+  SplitDataset: object({ chunkDatasetNames: { type: 'array', items: RESOURCE('datasets') }, chunksCreated: { type: 'integer', minimum: 1 }, totalExamples: int64 }, ['chunkDatasetNames', 'chunksCreated', 'totalExamples']),
+  ListEvaluatorVersions: list('evaluatorVersions', REVISION),
+  GetEvaluatorVersion: REVISION,
+  DeleteEvaluatorVersion: EMPTY,
+  AliasEvaluatorVersion: withName(REVISION),
+  RollbackEvaluatorVersion: withName(EVALUATOR),
 };
 
 /** Operations whose 200 body is a file's bytes, not JSON. */
