@@ -14,6 +14,7 @@ import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
+import { createOpenAiEvalServices, type OpenAiEvalServices } from './openai-evals/index.js';
 
 export interface Services {
   accounts: AccountService;
@@ -25,6 +26,8 @@ export interface Services {
   leaderboards: LeaderboardService;
   secrets: SecretService;
   previews: PreviewService;
+  /** The OpenAI Evals face (docs/openai-evals.md). */
+  openaiEvals: OpenAiEvalServices;
 }
 
 export interface ServiceOptions {
@@ -72,6 +75,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
+    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }),
   };
 }
 

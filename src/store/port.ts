@@ -2,6 +2,7 @@ import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
+import type { CursorPage, CursorRequest, OpenAiEvalRecord, OpenAiRunRecord } from '../domain/openai-evals.js';
 import type { OutputRow } from '../domain/output-rows.js';
 import type {
   Account,
@@ -241,6 +242,22 @@ export interface SecretRepo {
   delete(accountId: string, id: string): Promise<boolean>;
 }
 
+/** The OpenAI Evals face's metadata (migration 0017); the work itself is Tally's jobs. */
+export interface OpenAiEvalRepo {
+  createEval(record: OpenAiEvalRecord): Promise<void>;
+  getEval(accountId: string, id: string): Promise<OpenAiEvalRecord | undefined>;
+  listEvals(accountId: string, request: CursorRequest & { orderColumn?: 'created_at' | 'updated_at' }): Promise<CursorPage<OpenAiEvalRecord>>;
+  updateEval(record: OpenAiEvalRecord): Promise<void>;
+  /** Deletes the eval and its runs; the jobs of those runs, for the caller to delete; undefined when there was none. */
+  deleteEval(accountId: string, id: string): Promise<{ jobIds: string[] } | undefined>;
+  createRun(record: OpenAiRunRecord): Promise<void>;
+  getRun(accountId: string, evalId: string, id: string): Promise<OpenAiRunRecord | undefined>;
+  /** `jobStates`: only runs whose job is in one of these states. */
+  listRuns(accountId: string, evalId: string, request: CursorRequest & { jobStates?: readonly JobState[] }): Promise<CursorPage<OpenAiRunRecord>>;
+  updateRun(record: OpenAiRunRecord): Promise<void>;
+  deleteRun(accountId: string, evalId: string, id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   readonly accounts: AccountRepo;
@@ -253,5 +270,6 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
+  readonly openaiEvals: OpenAiEvalRepo;
   close(): Promise<void>;
 }

@@ -1,0 +1,140 @@
+import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors.js';
+import { isTerminal, type JobRecord } from '../../domain/jobs.js';
+import { JOB_STATES_OF_STATUS, RUN_ID_PREFIX, type CursorRequest, type OpenAiEvalRecord, type OpenAiRunRecord, type RunStatus } from '../../domain/openai-evals.js';
+import type { Principal } from '../../domain/types.js';
+import type { Store } from '../../store/index.js';
+import type { DatasetService } from '../datasets.js';
+import type { JobService } from '../jobs.js';
+import { readRowSet } from '../row-ingest.js';
+import { checkMetadata, openAiId, unixNow, type EvalService } from './evals.js';
+import { checkRunItem, fileContentItems, jsonlBytes } from './run-items.js';
+import { summarize } from './summary.js';
+
+export interface RunCreateInput {
+  name?: unknown;
+  metadata?: unknown;
+  data_source?: unknown;
+}
+
+export interface RunView {
+  record: OpenAiRunRecord;
+  eval: OpenAiEvalRecord;
+  job: JobRecord | undefined;
+}
+
+/** Tally ids of a run's job and datasets: lowercase, from the run id's random part. */
+const tallyIdOf = (runId: string): string => `oairun-${runId.slice(RUN_ID_PREFIX.length)}`;
+
+function dataSourceOf(value: unknown): Record<string, unknown> & { source: Record<string, unknown> } {
+  if (typeof value !== 'object' || value === null) throw invalidArgument('data_source: is required');
+  const source = value as Record<string, unknown>;
+  if (source['type'] === 'completions' || source['type'] === 'responses') {
+    throw failedPrecondition(`data_source.type: "${source['type']}" samples a model, and no model endpoint is configured on this server yet; send the samples in a "jsonl" data source (items with "sample": {"output_text": ...})`);
+  }
+  if (source['type'] !== 'jsonl') throw invalidArgument(`data_source.type: must be "jsonl", "completions" or "responses", got ${JSON.stringify(source['type'])}`);
+  if (typeof source['source'] !== 'object' || source['source'] === null) throw invalidArgument('data_source.source: is required');
+  return source as Record<string, unknown> & { source: Record<string, unknown> };
+}
+
+export function createRunService(store: Store, deps: { evals: EvalService; datasets: DatasetService; jobs: JobService }) {
+  const view = async (record: OpenAiRunRecord, evalRecord?: OpenAiEvalRecord): Promise<RunView> => {
+    const evalOf = evalRecord ?? (await deps.evals.get(record.accountId, record.evalId));
+    const job = await store.jobs.get(record.accountId, record.jobId);
+    // Counts of a finished job never change: computed once, then kept with the run.
+    if (job && isTerminal(job.state) && !record.run.summary) {
+      record = { ...record, run: { ...record.run, summary: await summarize(store, job, evalOf.eval.testing_criteria as never) } };
+      await store.openaiEvals.updateRun(record);
+    }
+    return { record, eval: evalOf, job };
+  };
+
+  const getRecord = async (accountId: string, evalId: string, runId: string): Promise<OpenAiRunRecord> => {
+    const record = await store.openaiEvals.getRun(accountId, evalId, runId);
+    if (!record) throw notFound(`run_id: run "${runId}" of eval "${evalId}" not found`);
+    return record;
+  };
+
+  /** The job's input: a new dataset of the inline items, or the named Tally dataset as it is. */
+  const inputDatasetOf = async (principal: Principal, evalRecord: OpenAiEvalRecord, source: Record<string, unknown>, tallyId: string): Promise<{ id: string; created: boolean }> => {
+    const config = evalRecord.eval.data_source_config;
+    if (source['type'] === 'file_content') {
+      const items = fileContentItems(source, config);
+      await deps.datasets.create(principal, { datasetId: tallyId, dataset: { displayName: `items of OpenAI eval run ${tallyId}`, origin: {} } });
+      await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(items));
+      return { id: tallyId, created: true };
+    }
+    if (source['type'] !== 'file_id') throw invalidArgument(`data_source.source.type: must be "file_content" or "file_id", got ${JSON.stringify(source['type'])}`);
+    const id = typeof source['id'] === 'string' ? source['id'].replace(/^accounts\/[^/]+\/datasets\//, '') : '';
+    const dataset = await store.datasets.get(principal.accountId, id);
+    if (!dataset) throw notFound(`data_source.source.id: no dataset "${String(source['id'])}" in this account (a file_id names a Tally dataset)`);
+    if (dataset.state !== 'READY' || dataset.rowSetId === null) throw failedPrecondition(`data_source.source.id: dataset "${id}" is ${dataset.state}, not READY`);
+    let index = 0;
+    for await (const page of readRowSet(store, dataset.rowSetId)) for (const text of page) checkRunItem(JSON.parse(text), config, `data_source.source.id: row ${index++}`);
+    return { id, created: false };
+  };
+
+  return {
+    async create(principal: Principal, evalId: string, input: RunCreateInput): Promise<RunView> {
+      const evalRecord = await deps.evals.get(principal.accountId, evalId);
+      const dataSource = dataSourceOf(input.data_source);
+      const metadata = checkMetadata(input.metadata);
+      if (input.name !== undefined && typeof input.name !== 'string') throw invalidArgument('name: must be a string');
+      const id = openAiId(RUN_ID_PREFIX);
+      const tallyId = tallyIdOf(id);
+      const acc = `accounts/${principal.accountId}`;
+      const dataset = await inputDatasetOf(principal, evalRecord, dataSource.source, tallyId);
+      try {
+        await deps.jobs.create(principal, {
+          evaluationJobId: tallyId, leaderboardIds: [],
+          job: { evaluator: `${acc}/evaluators/${evalRecord.evaluatorId}`, inputDataset: `${acc}/datasets/${dataset.id}`, outputDataset: `${acc}/datasets/${tallyId}-output`, displayName: (input.name as string | undefined) || id, settings: {} },
+        });
+      } catch (error: unknown) {
+        if (dataset.created) await deps.datasets.delete(principal.accountId, dataset.id);
+        throw error;
+      }
+      const record: OpenAiRunRecord = {
+        accountId: principal.accountId, id, evalId, createdAt: unixNow(), jobId: tallyId,
+        run: { name: (input.name as string | undefined) || id, metadata, model: '', data_source: dataSource },
+      };
+      await store.openaiEvals.createRun(record);
+      return view(record, evalRecord);
+    },
+
+    async get(accountId: string, evalId: string, runId: string): Promise<RunView> {
+      return view(await getRecord(accountId, evalId, runId));
+    },
+
+    async list(accountId: string, evalId: string, request: CursorRequest & { status?: RunStatus }) {
+      const evalRecord = await deps.evals.get(accountId, evalId);
+      const page = await store.openaiEvals.listRuns(accountId, evalId, { ...request, jobStates: request.status && JOB_STATES_OF_STATUS[request.status] });
+      const items: RunView[] = [];
+      for (const record of page.items) items.push(await view(record, evalRecord));
+      return { ...page, items };
+    },
+
+    async cancel(accountId: string, evalId: string, runId: string): Promise<RunView> {
+      const record = await getRecord(accountId, evalId, runId);
+      await deps.jobs.cancel(accountId, record.jobId);
+      return view(record);
+    },
+
+    async delete(accountId: string, evalId: string, runId: string): Promise<void> {
+      const record = await getRecord(accountId, evalId, runId);
+      await store.openaiEvals.deleteRun(accountId, evalId, runId);
+      await deleteRunJob(accountId, record.jobId);
+    },
+
+    deleteRunJob: (accountId: string, jobId: string) => deleteRunJob(accountId, jobId),
+  };
+
+  /** A run's job, its output dataset and the items dataset the run made (a named file_id dataset stays). */
+  async function deleteRunJob(accountId: string, jobId: string): Promise<void> {
+    const job = await store.jobs.get(accountId, jobId);
+    if (job) await deps.jobs.delete(accountId, jobId);
+    for (const datasetId of [jobId, `${jobId}-output`]) {
+      if (await store.datasets.get(accountId, datasetId)) await deps.datasets.delete(accountId, datasetId);
+    }
+  }
+}
+
+export type RunService = ReturnType<typeof createRunService>;
