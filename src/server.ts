@@ -51,6 +51,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
+    openaiModels: config.openaiModels,
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();

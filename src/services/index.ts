@@ -15,7 +15,7 @@ import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
-import { createOpenAiEvalServices, type OpenAiEvalServices } from './openai-evals/index.js';
+import { createOpenAiEvalServices, type ModelEndpoints, type OpenAiEvalServices } from './openai-evals/index.js';
 
 export interface Services {
   accounts: AccountService;
@@ -49,6 +49,8 @@ export interface ServiceOptions {
   secretCipher: SecretCipher;
   /** Scores preview samples in the sandbox; the composition root supplies it. */
   previewRunner: PreviewRunner;
+  /** The OpenAI Evals face's model names and their endpoints (config `openaiModels`). */
+  openaiModels?: ModelEndpoints;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
@@ -79,7 +81,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
-    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }),
+    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, options.openaiModels),
   };
 }
 

@@ -9,6 +9,15 @@ export function toWireEval(record: OpenAiEvalRecord) {
 
 const NO_ERROR = { code: '', message: '' };
 
+/** A completions run's token use, from its job's rollout metrics (there once the job has ended). */
+function perModelUsage({ record, job }: RunView) {
+  const metrics = job?.metrics ?? {};
+  if (!record.run.model || metrics['rollout_prompt_tokens'] === undefined) return [];
+  const prompt = metrics['rollout_prompt_tokens'] ?? 0;
+  const completion = metrics['rollout_completion_tokens'] ?? 0;
+  return [{ model_name: record.run.model, invocation_count: job!.progress.rowsTotal, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cached_tokens: 0 }];
+}
+
 /** A run as the SDK's `Run*Response` types define it; counts are live until the job ends, then kept. */
 export function toWireRun(view: RunView, baseUrl: string) {
   const { record, job } = view;
@@ -30,15 +39,39 @@ export function toWireRun(view: RunView, baseUrl: string) {
     report_url: `${baseUrl}/jobs/${record.jobId}`,
     result_counts: summary?.result_counts ?? { total: job?.progress.rowsTotal ?? 0, passed: 0, failed: 0, errored: 0 },
     per_testing_criteria_results: summary?.per_testing_criteria_results ?? graders.map((g) => ({ testing_criteria: g.name, passed: 0, failed: 0 })),
-    per_model_usage: [] as unknown[],
+    per_model_usage: perModelUsage(view),
   };
 }
 
-/** An output item; `sample` is the item's given sample in the SDK's Sample shape (no model was called). */
+type Message = { role?: unknown; content?: unknown };
+const asMessage = (m: unknown) => ({ role: String((m as Message)?.role ?? ''), content: typeof (m as Message)?.content === 'string' ? ((m as Message).content as string) : '' });
+
+/** The SDK's Sample: what the rollout step sampled (completions runs), or the item's given sample. */
+function sampleOf(view: OutputItemView) {
+  const { record } = view.run;
+  const errored = view.results.find((r) => !r.valid);
+  const rollout = view.rollout;
+  const params = (record.run.data_source['sampling_params'] ?? {}) as Record<string, unknown>;
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const usage = (rollout?.['usage'] ?? {}) as Record<string, unknown>;
+  const sent = rollout ? (view.messages ?? []).slice(0, rollout['message'] ? -1 : undefined) : [];
+  const outputText = typeof view.sample?.['output_text'] === 'string' ? view.sample['output_text'] : undefined;
+  const output = rollout ? (rollout['message'] ? [asMessage(rollout['message'])] : []) : outputText === undefined ? [] : [{ role: 'assistant', content: outputText }];
+  const error = typeof rollout?.['error'] === 'string' && rollout['error']
+    ? { code: 'rollout_error', message: rollout['error'] }
+    : errored ? { code: 'grader_error', message: `${errored.name}: ${errored.reason}` } : NO_ERROR;
+  return {
+    input: sent.map(asMessage), output, error,
+    finish_reason: typeof rollout?.['finish_reason'] === 'string' ? rollout['finish_reason'] : '',
+    model: record.run.model, seed: num(params['seed']), temperature: num(params['temperature']), top_p: num(params['top_p']),
+    max_completion_tokens: num(params['max_completion_tokens']),
+    usage: { prompt_tokens: num(usage['prompt_tokens']), completion_tokens: num(usage['completion_tokens']), total_tokens: num(usage['prompt_tokens']) + num(usage['completion_tokens']), cached_tokens: 0 },
+  };
+}
+
+/** An output item as the SDK's OutputItem*Response types define it. */
 export function toWireOutputItem(view: OutputItemView) {
   const { record } = view.run;
-  const outputText = typeof view.sample?.['output_text'] === 'string' ? view.sample['output_text'] : undefined;
-  const errored = view.results.find((r) => !r.valid);
   return {
     object: 'eval.run.output_item' as const,
     id: outputItemId(record.id, view.index),
@@ -49,13 +82,7 @@ export function toWireOutputItem(view: OutputItemView) {
     datasource_item_id: view.index,
     datasource_item: view.item,
     results: view.results.map((r) => ({ name: r.name, type: r.type, score: r.score, passed: r.passed, sample: null, reason: r.reason })),
-    sample: {
-      input: [] as unknown[],
-      output: outputText === undefined ? [] : [{ role: 'assistant', content: outputText }],
-      error: errored ? { code: 'grader_error', message: `${errored.name}: ${errored.reason}` } : NO_ERROR,
-      finish_reason: '', model: record.run.model, seed: 0, temperature: 0, top_p: 0, max_completion_tokens: 0,
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0 },
-    },
+    sample: sampleOf(view),
   };
 }
 

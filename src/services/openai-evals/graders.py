@@ -15,9 +15,15 @@ class GraderError(Exception):
     pass
 
 
-def sample_of(raw):
-    """The `sample` namespace: output_text as given, output_json parsed from it when it is JSON."""
+def sample_of(raw, rollout=None):
+    """The `sample` namespace: the item's given sample, or what the rollout step sampled (a
+    completions run); output_json is output_text parsed, when it is JSON."""
     sample = dict(raw) if isinstance(raw, dict) else {}
+    message = rollout.get("message") if isinstance(rollout, dict) else None
+    if isinstance(message, dict):
+        sample["output_text"] = message.get("content") or ""
+        sample["output_tools"] = message.get("tool_calls") or []
+        sample["finish_reason"] = rollout.get("finish_reason")
     text = sample.get("output_text")
     if "output_json" not in sample:
         try:
@@ -242,7 +248,7 @@ def make_grader(spec):
     scorer = scorer_of(spec)
 
     def evaluate(messages=None, ground_truth=None, tools=None, **row):
-        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"))}
+        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"), row.get("rollout"))}
         try:
             score, reason = scorer(scope)
         except Exception as error:  # the user's grade() or a template: this item's result, not the job's

@@ -13,9 +13,16 @@ export interface OpenAiEvalServices {
   outputItems: OutputItemService;
 }
 
-export function createOpenAiEvalServices(store: Store, deps: { evaluators: EvaluatorService; datasets: DatasetService; jobs: JobService }): OpenAiEvalServices {
+/** Model names a `completions` run may name, and where each is sampled. */
+export type ModelEndpoints = Record<string, { baseUrl: string; model?: string | undefined; apiKeySecret?: string | undefined }>;
+
+export function createOpenAiEvalServices(
+  store: Store,
+  deps: { evaluators: EvaluatorService; datasets: DatasetService; jobs: JobService },
+  models: ModelEndpoints = {},
+): OpenAiEvalServices {
   const evals = createEvalService(store, deps);
-  const runs = createRunService(store, { evals, datasets: deps.datasets, jobs: deps.jobs });
+  const runs = createRunService(store, { evals, datasets: deps.datasets, jobs: deps.jobs, models });
   return { evals, runs, outputItems: createOutputItemService(store, runs) };
 }
 

@@ -20,6 +20,9 @@ export interface OutputItemView {
   index: number;
   item: Record<string, unknown>;
   sample: Record<string, unknown> | undefined;
+  /** A completions run's sampling: the messages sent and what the rollout step recorded. */
+  messages: unknown[] | undefined;
+  rollout: Record<string, unknown> | undefined;
   status: 'pass' | 'fail' | 'error';
   results: GraderResult[];
 }
@@ -27,7 +30,7 @@ export interface OutputItemView {
 type Metric = { score?: number; reason?: string | null; is_score_valid?: boolean };
 
 function itemOf(run: RunView, index: number, data: string, result: { isScoreValid: boolean; metrics: Record<string, number> }): OutputItemView {
-  const row = JSON.parse(data) as { item?: Record<string, unknown>; sample?: Record<string, unknown>; evaluation_result?: { reason?: string | null; metrics?: Record<string, Metric> } };
+  const row = JSON.parse(data) as { item?: Record<string, unknown>; sample?: Record<string, unknown>; messages?: unknown[]; rollout?: Record<string, unknown>; evaluation_result?: { reason?: string | null; metrics?: Record<string, Metric> } };
   const graders = run.eval.eval.testing_criteria as Grader[];
   const metrics = row.evaluation_result?.metrics ?? {};
   const results = graders.map((g): GraderResult => {
@@ -37,7 +40,7 @@ function itemOf(run: RunView, index: number, data: string, result: { isScoreVali
     const valid = g.name in metrics ? metric.is_score_valid !== false : result.isScoreValid;
     return { name: g.name, type: g.type, score, valid, passed: valid && passes(g, score), reason: metric.reason ?? row.evaluation_result?.reason ?? '' };
   });
-  return { run, index, item: row.item ?? {}, sample: row.sample, status: itemOutcome(result, graders), results };
+  return { run, index, item: row.item ?? {}, sample: row.sample, messages: row.messages, rollout: row.rollout, status: itemOutcome(result, graders), results };
 }
 
 /** A run's output items: the rows of its job's output, in index order, each with its graders' results. */

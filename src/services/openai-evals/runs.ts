@@ -7,7 +7,9 @@ import type { DatasetService } from '../datasets.js';
 import type { JobService } from '../jobs.js';
 import { readRowSet } from '../row-ingest.js';
 import { checkMetadata, openAiId, unixNow, type EvalService } from './evals.js';
-import { checkRunItem, fileContentItems, jsonlBytes } from './run-items.js';
+import { completionsJob } from './completions.js';
+import type { ModelEndpoints } from './index.js';
+import { checkRunItem, fileContentItems, jsonlBytes, type RunItem } from './run-items.js';
 import { summarize } from './summary.js';
 
 export interface RunCreateInput {
@@ -28,15 +30,17 @@ const tallyIdOf = (runId: string): string => `oairun-${runId.slice(RUN_ID_PREFIX
 function dataSourceOf(value: unknown): Record<string, unknown> & { source: Record<string, unknown> } {
   if (typeof value !== 'object' || value === null) throw invalidArgument('data_source: is required');
   const source = value as Record<string, unknown>;
-  if (source['type'] === 'completions' || source['type'] === 'responses') {
-    throw failedPrecondition(`data_source.type: "${source['type']}" samples a model, and no model endpoint is configured on this server yet; send the samples in a "jsonl" data source (items with "sample": {"output_text": ...})`);
+  if (source['type'] === 'responses') {
+    throw failedPrecondition('data_source.type: "responses" reads responses stored on OpenAI\'s platform, which Tally does not have; use "jsonl" or "completions"');
   }
-  if (source['type'] !== 'jsonl') throw invalidArgument(`data_source.type: must be "jsonl", "completions" or "responses", got ${JSON.stringify(source['type'])}`);
+  if (source['type'] !== 'jsonl' && source['type'] !== 'completions') throw invalidArgument(`data_source.type: must be "jsonl" or "completions", got ${JSON.stringify(source['type'])}`);
   if (typeof source['source'] !== 'object' || source['source'] === null) throw invalidArgument('data_source.source: is required');
+  const kind = (source['source'] as Record<string, unknown>)['type'];
+  if (kind !== 'file_content' && kind !== 'file_id') throw invalidArgument(`data_source.source.type: must be "file_content" or "file_id", got ${JSON.stringify(kind)}`);
   return source as Record<string, unknown> & { source: Record<string, unknown> };
 }
 
-export function createRunService(store: Store, deps: { evals: EvalService; datasets: DatasetService; jobs: JobService }) {
+export function createRunService(store: Store, deps: { evals: EvalService; datasets: DatasetService; jobs: JobService; models: ModelEndpoints }) {
   const view = async (record: OpenAiRunRecord, evalRecord?: OpenAiEvalRecord): Promise<RunView> => {
     const evalOf = evalRecord ?? (await deps.evals.get(record.accountId, record.evalId));
     const job = await store.jobs.get(record.accountId, record.jobId);
@@ -54,23 +58,31 @@ export function createRunService(store: Store, deps: { evals: EvalService; datas
     return record;
   };
 
-  /** The job's input: a new dataset of the inline items, or the named Tally dataset as it is. */
-  const inputDatasetOf = async (principal: Principal, evalRecord: OpenAiEvalRecord, source: Record<string, unknown>, tallyId: string): Promise<{ id: string; created: boolean }> => {
-    const config = evalRecord.eval.data_source_config;
-    if (source['type'] === 'file_content') {
-      const items = fileContentItems(source, config);
-      await deps.datasets.create(principal, { datasetId: tallyId, dataset: { displayName: `items of OpenAI eval run ${tallyId}`, origin: {} } });
-      await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(items));
-      return { id: tallyId, created: true };
-    }
-    if (source['type'] !== 'file_id') throw invalidArgument(`data_source.source.type: must be "file_content" or "file_id", got ${JSON.stringify(source['type'])}`);
+  /** A file_id source: the named Tally dataset, READY, each row an item the eval's schema accepts. */
+  const namedDataset = async (accountId: string, source: Record<string, unknown>, evalRecord: OpenAiEvalRecord): Promise<{ id: string; items: RunItem[] }> => {
     const id = typeof source['id'] === 'string' ? source['id'].replace(/^accounts\/[^/]+\/datasets\//, '') : '';
-    const dataset = await store.datasets.get(principal.accountId, id);
+    const dataset = await store.datasets.get(accountId, id);
     if (!dataset) throw notFound(`data_source.source.id: no dataset "${String(source['id'])}" in this account (a file_id names a Tally dataset)`);
     if (dataset.state !== 'READY' || dataset.rowSetId === null) throw failedPrecondition(`data_source.source.id: dataset "${id}" is ${dataset.state}, not READY`);
-    let index = 0;
-    for await (const page of readRowSet(store, dataset.rowSetId)) for (const text of page) checkRunItem(JSON.parse(text), config, `data_source.source.id: row ${index++}`);
-    return { id, created: false };
+    const items: RunItem[] = [];
+    for await (const page of readRowSet(store, dataset.rowSetId)) {
+      for (const text of page) items.push(checkRunItem(JSON.parse(text), evalRecord.eval.data_source_config, `data_source.source.id: row ${items.length}`));
+    }
+    return { id, items };
+  };
+
+  /**
+   * The job's input and rollout: a jsonl run over a named dataset uses it as it is; otherwise a
+   * new dataset of the rows (a completions run's rows carry the rendered messages to sample with).
+   */
+  const inputOf = async (principal: Principal, evalRecord: OpenAiEvalRecord, dataSource: Record<string, unknown> & { source: Record<string, unknown> }, tallyId: string) => {
+    const named = dataSource.source['type'] === 'file_id' ? await namedDataset(principal.accountId, dataSource.source, evalRecord) : undefined;
+    const items = named?.items ?? fileContentItems(dataSource.source, evalRecord.eval.data_source_config);
+    if (named && dataSource['type'] === 'jsonl') return { datasetId: named.id, created: false, model: '', rollout: undefined };
+    const sampled = dataSource['type'] === 'completions' ? completionsJob(dataSource, items, deps.models) : undefined;
+    await deps.datasets.create(principal, { datasetId: tallyId, dataset: { displayName: `items of OpenAI eval run ${tallyId}`, origin: {} } });
+    await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(sampled?.rows ?? items));
+    return { datasetId: tallyId, created: true, model: sampled?.model ?? '', rollout: sampled?.rollout };
   };
 
   return {
@@ -82,19 +94,22 @@ export function createRunService(store: Store, deps: { evals: EvalService; datas
       const id = openAiId(RUN_ID_PREFIX);
       const tallyId = tallyIdOf(id);
       const acc = `accounts/${principal.accountId}`;
-      const dataset = await inputDatasetOf(principal, evalRecord, dataSource.source, tallyId);
+      const input_ = await inputOf(principal, evalRecord, dataSource, tallyId);
       try {
         await deps.jobs.create(principal, {
           evaluationJobId: tallyId, leaderboardIds: [],
-          job: { evaluator: `${acc}/evaluators/${evalRecord.evaluatorId}`, inputDataset: `${acc}/datasets/${dataset.id}`, outputDataset: `${acc}/datasets/${tallyId}-output`, displayName: (input.name as string | undefined) || id, settings: {} },
+          job: {
+            evaluator: `${acc}/evaluators/${evalRecord.evaluatorId}`, inputDataset: `${acc}/datasets/${input_.datasetId}`, outputDataset: `${acc}/datasets/${tallyId}-output`,
+            displayName: (input.name as string | undefined) || id, settings: {}, ...(input_.rollout ? { rollout: input_.rollout } : {}),
+          },
         });
       } catch (error: unknown) {
-        if (dataset.created) await deps.datasets.delete(principal.accountId, dataset.id);
+        if (input_.created) await deps.datasets.delete(principal.accountId, input_.datasetId);
         throw error;
       }
       const record: OpenAiRunRecord = {
         accountId: principal.accountId, id, evalId, createdAt: unixNow(), jobId: tallyId,
-        run: { name: (input.name as string | undefined) || id, metadata, model: '', data_source: dataSource },
+        run: { name: (input.name as string | undefined) || id, metadata, model: input_.model, data_source: dataSource },
       };
       await store.openaiEvals.createRun(record);
       return view(record, evalRecord);
