@@ -44,11 +44,11 @@ export function createRunService(store: Store, deps: { evals: EvalService; datas
   const view = async (record: OpenAiRunRecord, evalRecord?: OpenAiEvalRecord): Promise<RunView> => {
     const evalOf = evalRecord ?? (await deps.evals.get(record.accountId, record.evalId));
     const job = await store.jobs.get(record.accountId, record.jobId);
-    // Counts of a finished job never change: computed once, then kept with the run.
-    if (job && isTerminal(job.state) && !record.run.summary) {
-      record = { ...record, run: { ...record.run, summary: await summarize(store, job, evalOf.eval.testing_criteria as never) } };
-      await store.openaiEvals.updateRun(record);
-    }
+    if (!job || record.run.summary) return { record, eval: evalOf, job };
+    const summary = await summarize(store, job, evalOf.eval.testing_criteria as never);
+    record = { ...record, run: { ...record.run, summary } };
+    // Counts of a finished job never change: computed once, then kept with the run; live before.
+    if (isTerminal(job.state)) await store.openaiEvals.updateRun(record);
     return { record, eval: evalOf, job };
   };
 
