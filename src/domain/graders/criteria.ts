@@ -73,12 +73,44 @@ function checkOne(grader: Obj, field: string, { nested }: { nested: boolean }): 
       return;
     case 'score_model':
     case 'label_model':
-      str(grader, 'model', field);
-      if (!Array.isArray(grader['input'])) throw invalidArgument(`${field}.input: is required and must be a list of messages`);
-      throw failedPrecondition(`${field}.type: "${type}" graders call a model, and no model endpoint is configured on this server yet; use string_check, text_similarity, python or multi`);
+      if (nested) throw invalidArgument(`${field}.type: a model grader cannot be inside a multi grader on this server`);
+      checkModelGrader(grader, type, field);
+      return;
     default:
       throw invalidArgument(`${field}.type: "${type}" is not one of string_check, text_similarity, python, score_model, label_model, multi`);
   }
+}
+
+export const MODEL_GRADER_TYPES: ReadonlySet<string> = new Set(['score_model', 'label_model']);
+
+/** A grader message's text: a string, or an input_text / output_text part. */
+export function messageText(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  const part = content as Obj | null;
+  return part && typeof part === 'object' && typeof part['text'] === 'string' ? part['text'] : undefined;
+}
+
+function checkModelGrader(grader: Obj, type: string, field: string): void {
+  str(grader, 'model', field);
+  const input = grader['input'];
+  if (!Array.isArray(input) || input.length === 0) throw invalidArgument(`${field}.input: is required and must be a non-empty list of messages`);
+  input.forEach((m: unknown, i) => {
+    if (!isObject(m) || typeof m['role'] !== 'string' || messageText(m['content']) === undefined) {
+      throw invalidArgument(`${field}.input[${i}]: must be {role, content} with text content (images and audio are not supported)`);
+    }
+  });
+  if (type === 'label_model') {
+    const labels = grader['labels'];
+    const passing = grader['passing_labels'];
+    if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string')) throw invalidArgument(`${field}.labels: is required and must be a non-empty list of strings`);
+    if (!Array.isArray(passing) || !passing.every((l) => typeof l === 'string' && labels.includes(l))) throw invalidArgument(`${field}.passing_labels: must be a list of some of the labels`);
+    return;
+  }
+  const range = grader['range'];
+  if (range !== undefined && range !== null && !(Array.isArray(range) && range.length === 2 && range.every((n) => typeof n === 'number') && (range[0] as number) < (range[1] as number))) {
+    throw invalidArgument(`${field}.range: must be two numbers [min, max] with min < max`);
+  }
+  optionalNumber(grader, 'pass_threshold', field);
 }
 
 function checkMulti(grader: Obj, field: string): void {
@@ -105,12 +137,16 @@ export function checkTestingCriteria(value: unknown): Grader[] {
     if (names.has(name)) throw invalidArgument(`${field}.name: "${name}" is already the name of another grader; names must be unique`);
     names.add(name);
   });
+  // The one model call per item is the job's rollout step: one model grader fits in it.
+  if (value.filter((g: Obj) => MODEL_GRADER_TYPES.has(g['type'] as string)).length > 1) {
+    throw invalidArgument('testing_criteria: at most one score_model or label_model grader per eval on this server');
+  }
   return value as Grader[];
 }
 
 /** Whether a grader's score passes: string_check scores 1 or 0; the others compare with their threshold. */
 export function passes(grader: Grader, score: number): boolean {
-  if (grader.type === 'string_check') return score >= 1;
+  if (grader.type === 'string_check' || grader.type === 'label_model') return score >= 1;
   const threshold = typeof grader['pass_threshold'] === 'number' ? grader['pass_threshold'] : DEFAULT_PASS_THRESHOLD;
   return score >= threshold;
 }

@@ -81,7 +81,7 @@ export function toWireOutputItem(view: OutputItemView) {
     status: view.status,
     datasource_item_id: view.index,
     datasource_item: view.item,
-    results: view.results.map((r) => ({ name: r.name, type: r.type, score: r.score, passed: r.passed, sample: null, reason: r.reason })),
+    results: view.results.map((r) => ({ name: r.name, type: r.type, score: r.score, passed: r.passed, sample: r.sample, reason: r.reason })),
     sample: sampleOf(view),
   };
 }

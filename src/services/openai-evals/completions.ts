@@ -1,4 +1,5 @@
 import { failedPrecondition, invalidArgument } from '../../domain/errors.js';
+import { messageText, type Grader } from '../../domain/graders/criteria.js';
 import { renderTemplate, valueAt } from '../../domain/graders/template.js';
 import type { RolloutInput } from '../../domain/rollout.js';
 import type { ModelEndpoints } from './index.js';
@@ -52,4 +53,44 @@ export function completionsJob(dataSource: Obj, items: RunItem[], models: ModelE
   const rows = items.map((item, i) => ({ ...item, messages: messagesOf(dataSource['input_messages'], item, i) }));
   const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(dataSource['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
   return { rows, rollout, model };
+}
+
+/** The sample namespace before the sandbox sees it (graders.py `sample_of` makes the same one). */
+function sampleScope(sample: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...sample };
+  if (!('output_json' in out)) {
+    try {
+      out['output_json'] = typeof out['output_text'] === 'string' ? (JSON.parse(out['output_text']) as unknown) : null;
+    } catch {
+      out['output_json'] = null;
+    }
+  }
+  return out;
+}
+
+/**
+ * A jsonl run of an eval with a model grader: the grader's prompt, filled from each item and its
+ * sample, is what the rollout step sends (to the endpoint mapped to the grader's model); the
+ * sandbox then reads the model's answer as the grader's verdict. Rows are marked so the sandbox
+ * does not take that answer for the sample.
+ */
+export function graderCallJob(grader: Grader, items: RunItem[], models: ModelEndpoints): { rows: (RunItem & { messages: unknown[]; tally_rollout: 'grader' })[]; rollout: RolloutInput } {
+  const model = grader['model'] as string;
+  const endpoint = models[model];
+  const field = `testing_criteria "${grader.name}".model`;
+  if (!endpoint) {
+    const known = Object.keys(models);
+    throw failedPrecondition(`${field}: "${model}" is not a model this server calls (${known.length ? `configured: ${known.join(', ')}` : 'none is configured'}); the operator maps model names to endpoints with the openaiModels setting`);
+  }
+  const rows = items.map((item, i) => {
+    const scope = { item: item.item, sample: sampleScope(item.sample) };
+    const messages = (grader['input'] as Obj[]).map((message, m) => {
+      const rendered = renderTemplate(messageText(message['content']) ?? '', scope);
+      if ('problem' in rendered) throw invalidArgument(`data_source.source: item ${i}: grader "${grader.name}" input[${m}]: ${rendered.problem}`);
+      return { role: message['role'] as string, content: rendered.text };
+    });
+    return { ...item, messages, tally_rollout: 'grader' as const };
+  });
+  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
+  return { rows, rollout };
 }

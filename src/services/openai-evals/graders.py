@@ -15,11 +15,11 @@ class GraderError(Exception):
     pass
 
 
-def sample_of(raw, rollout=None):
+def sample_of(raw, rollout=None, judged=False):
     """The `sample` namespace: the item's given sample, or what the rollout step sampled (a
     completions run); output_json is output_text parsed, when it is JSON."""
     sample = dict(raw) if isinstance(raw, dict) else {}
-    message = rollout.get("message") if isinstance(rollout, dict) else None
+    message = rollout.get("message") if isinstance(rollout, dict) and not judged else None
     if isinstance(message, dict):
         sample["output_text"] = message.get("content") or ""
         sample["output_tools"] = message.get("tool_calls") or []
@@ -188,6 +188,56 @@ def python_grader(spec):
     return run
 
 
+# ------------------------------------------------------------------ score_model, label_model
+
+
+def model_answer(scope):
+    """What the grader's model answered: the rollout step made the call (the sandbox has no
+    network), with the grader's prompt filled in by the server; a failed call never gets here."""
+    answer = scope.get("grader_answer")
+    if not isinstance(answer, str):
+        raise GraderError("no answer from the grader's model")
+    return answer.strip()
+
+
+def json_field(text, key):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def label_model(spec, scope):
+    answer = model_answer(scope)
+    raw = json_field(answer, "label")
+    label = (raw if isinstance(raw, str) else answer).strip().strip("\"'`.").strip()
+    by_case = {l.lower(): l for l in spec["labels"]}
+    if label.lower() not in by_case:
+        raise GraderError("the model answered %r, which is not one of the labels %s" % (answer[:200], spec["labels"]))
+    label = by_case[label.lower()]
+    return (1.0 if label in spec["passing_labels"] else 0.0), "label: %s" % label
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def score_model(spec, scope):
+    answer = model_answer(scope)
+    raw = json_field(answer, "score")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        score = float(raw)
+    else:
+        match = NUMBER.search(answer)
+        if not match:
+            raise GraderError("the model answered %r, which holds no score" % answer[:200])
+        score = float(match.group(0))
+    low, high = spec.get("range") or [0, 1]
+    if not low <= score <= high:
+        raise GraderError("the model's score %g is outside the range [%g, %g]" % (score, low, high))
+    return score, "score: %g" % score
+
+
 # ------------------------------------------------------------------ multi
 
 FUNCTIONS = {"min": min, "max": max, "abs": abs, "floor": math.floor, "ceil": math.ceil,
@@ -239,6 +289,10 @@ def scorer_of(spec):
         return python_grader(spec)
     if kind == "multi":
         return multi_grader(spec)
+    if kind == "label_model":
+        return lambda scope: label_model(spec, scope)
+    if kind == "score_model":
+        return lambda scope: score_model(spec, scope)
     raise GraderError("grader type %r is not available on this server" % kind)
 
 
@@ -248,7 +302,11 @@ def make_grader(spec):
     scorer = scorer_of(spec)
 
     def evaluate(messages=None, ground_truth=None, tools=None, **row):
-        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"), row.get("rollout"))}
+        rollout = row.get("rollout")
+        judged = row.get("tally_rollout") == "grader"
+        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"), rollout, judged)}
+        if judged and isinstance(rollout, dict) and isinstance(rollout.get("message"), dict):
+            scope["grader_answer"] = rollout["message"].get("content")
         try:
             score, reason = scorer(scope)
         except Exception as error:  # the user's grade() or a template: this item's result, not the job's

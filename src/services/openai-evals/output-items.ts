@@ -1,6 +1,6 @@
 import { invalidArgument, notFound } from '../../domain/errors.js';
 import type { Grader } from '../../domain/graders/criteria.js';
-import { passes } from '../../domain/graders/criteria.js';
+import { MODEL_GRADER_TYPES, passes } from '../../domain/graders/criteria.js';
 import { outputItemIndex, type CursorRequest } from '../../domain/openai-evals.js';
 import type { Store } from '../../store/index.js';
 import type { RunService, RunView } from './runs.js';
@@ -13,6 +13,8 @@ export interface GraderResult {
   passed: boolean;
   valid: boolean;
   reason: string;
+  /** A model grader's call: the prompt sent and the answer (the SDK's free-form `sample`). */
+  sample: Record<string, unknown> | null;
 }
 
 export interface OutputItemView {
@@ -30,17 +32,22 @@ export interface OutputItemView {
 type Metric = { score?: number; reason?: string | null; is_score_valid?: boolean };
 
 function itemOf(run: RunView, index: number, data: string, result: { isScoreValid: boolean; metrics: Record<string, number> }): OutputItemView {
-  const row = JSON.parse(data) as { item?: Record<string, unknown>; sample?: Record<string, unknown>; messages?: unknown[]; rollout?: Record<string, unknown>; evaluation_result?: { reason?: string | null; metrics?: Record<string, Metric> } };
+  const row = JSON.parse(data) as { item?: Record<string, unknown>; sample?: Record<string, unknown>; messages?: unknown[]; rollout?: Record<string, unknown>; tally_rollout?: string; evaluation_result?: { reason?: string | null; metrics?: Record<string, Metric> } };
   const graders = run.eval.eval.testing_criteria as Grader[];
   const metrics = row.evaluation_result?.metrics ?? {};
+  // In a run with a model grader the rollout step called the grader's model, not a sampled model.
+  const judged = row.tally_rollout === 'grader';
   const results = graders.map((g): GraderResult => {
     const metric = metrics[g.name] ?? {};
     const score = typeof metric.score === 'number' ? metric.score : 0;
     // Each grader's own validity: one grader's error leaves the others' results standing.
     const valid = g.name in metrics ? metric.is_score_valid !== false : result.isScoreValid;
-    return { name: g.name, type: g.type, score, valid, passed: valid && passes(g, score), reason: metric.reason ?? row.evaluation_result?.reason ?? '' };
+    const sample = judged && MODEL_GRADER_TYPES.has(g.type)
+      ? { input: row.messages ?? [], output: row.rollout?.['message'] ? [row.rollout['message']] : [], usage: row.rollout?.['usage'] ?? null, error: row.rollout?.['error'] ?? null }
+      : null;
+    return { name: g.name, type: g.type, score, valid, passed: valid && passes(g, score), reason: metric.reason ?? row.evaluation_result?.reason ?? '', sample };
   });
-  return { run, index, item: row.item ?? {}, sample: row.sample, messages: row.messages, rollout: row.rollout, status: itemOutcome(result, graders), results };
+  return { run, index, item: row.item ?? {}, sample: row.sample, messages: judged ? undefined : row.messages, rollout: judged ? undefined : row.rollout, status: itemOutcome(result, graders), results };
 }
 
 /** A run's output items: the rows of its job's output, in index order, each with its graders' results. */

@@ -7,7 +7,8 @@ import type { DatasetService } from '../datasets.js';
 import type { JobService } from '../jobs.js';
 import { readRowSet } from '../row-ingest.js';
 import { checkMetadata, openAiId, unixNow, type EvalService } from './evals.js';
-import { completionsJob } from './completions.js';
+import { MODEL_GRADER_TYPES, type Grader } from '../../domain/graders/criteria.js';
+import { completionsJob, graderCallJob } from './completions.js';
 import type { ModelEndpoints } from './index.js';
 import { checkRunItem, fileContentItems, jsonlBytes, type RunItem } from './run-items.js';
 import { summarize } from './summary.js';
@@ -78,11 +79,16 @@ export function createRunService(store: Store, deps: { evals: EvalService; datas
   const inputOf = async (principal: Principal, evalRecord: OpenAiEvalRecord, dataSource: Record<string, unknown> & { source: Record<string, unknown> }, tallyId: string) => {
     const named = dataSource.source['type'] === 'file_id' ? await namedDataset(principal.accountId, dataSource.source, evalRecord) : undefined;
     const items = named?.items ?? fileContentItems(dataSource.source, evalRecord.eval.data_source_config);
-    if (named && dataSource['type'] === 'jsonl') return { datasetId: named.id, created: false, model: '', rollout: undefined };
+    const modelGrader = (evalRecord.eval.testing_criteria as Grader[]).find((g) => MODEL_GRADER_TYPES.has(g.type));
+    if (modelGrader && dataSource['type'] === 'completions') {
+      throw failedPrecondition(`data_source.type: this eval's grader "${modelGrader.name}" calls a model, and a completions run would need a second model call per item, which this server does not make yet; send the samples in a "jsonl" run`);
+    }
+    if (named && dataSource['type'] === 'jsonl' && !modelGrader) return { datasetId: named.id, created: false, model: '', rollout: undefined };
     const sampled = dataSource['type'] === 'completions' ? completionsJob(dataSource, items, deps.models) : undefined;
+    const judged = modelGrader ? graderCallJob(modelGrader, items, deps.models) : undefined;
     await deps.datasets.create(principal, { datasetId: tallyId, dataset: { displayName: `items of OpenAI eval run ${tallyId}`, origin: {} } });
-    await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(sampled?.rows ?? items));
-    return { datasetId: tallyId, created: true, model: sampled?.model ?? '', rollout: sampled?.rollout };
+    await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(sampled?.rows ?? judged?.rows ?? items));
+    return { datasetId: tallyId, created: true, model: sampled?.model ?? '', rollout: sampled?.rollout ?? judged?.rollout };
   };
 
   return {
