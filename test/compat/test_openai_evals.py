@@ -201,3 +201,16 @@ def test_cancel_and_delete_a_run(oai, tally):
     assert deleted.deleted is True and deleted.run_id == run.id
     with pytest.raises(openai.NotFoundError):
         oai.evals.runs.retrieve(run.id, eval_id=created.id)
+
+
+def test_a_python_grader_that_does_not_compile_fails_its_run_with_the_syntax_error(oai):
+    broken = {"type": "python", "name": "broken", "source": "def grade(sample, item:\n    return 1\n"}
+    created = oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA}, testing_criteria=[broken])
+    run = oai.evals.runs.create(created.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": ITEMS[:1]}})
+    failed = wait_for(oai, created.id, run.id, {"completed", "failed"})
+    strict(RunRetrieveResponse, failed)
+    assert failed.status == "failed" and "SyntaxError" in failed.error.message
+    # The same graders again: refused at once, with the build's reason.
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA}, testing_criteria=[broken])
+    assert "did not build" in error.value.message and "SyntaxError" in error.value.message
