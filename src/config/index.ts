@@ -86,6 +86,12 @@ export const configSchema = z.strictObject({
    * keep builds off the network, as scripts/fuzz-api does). @default pip's own
    */
   pipIndexUrl: z.string().regex(/^https?:\/\/\S+$/, 'pipIndexUrl: expected an http(s):// URL').optional(),
+  /**
+   * Requests per second a worker sends to a rollout endpoint, by origin:
+   * `https://api.example.com=5,http://10.0.0.2:8000=50`. Endpoints not named are not limited
+   * (beyond each job's maxConcurrentRollouts). @default ""
+   */
+  rolloutRateLimits: z.string().default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -113,6 +119,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
   TALLY_PIP_INDEX_URL: 'pipIndexUrl',
+  TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
 };
 
 export function loadConfig({
