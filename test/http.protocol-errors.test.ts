@@ -32,6 +32,18 @@ describe('HTTP protocol errors answer with the API envelope (415, 405, 431)', ()
     expect(json.status, json.text).toBe(200);
   });
 
+  it('refuses a JSON body that is null or no object, naming the body, where an absent body reads as {}', async () => {
+    for (const text of ['null', '[]', '"x"', '3']) {
+      const response = await t.call('POST', `${a()}/apiKeys`, { body: text, headers: { 'content-type': 'application/json' } });
+      expect(response.status, `${text}: ${response.text}`).toBe(400);
+      expect(response.json['message'], text).toMatch(/^body: /);
+    }
+    const keys = (await t.call('GET', `${a()}/apiKeys`)).json['apiKeys'] as unknown[];
+    expect(keys).toHaveLength(1); // the bootstrap key only
+    const absent = await t.call('POST', `${a()}/apiKeys`);
+    expect(absent.status, absent.text).toBe(200);
+  });
+
   it('answers 405 with an Allow header for an undeclared method on a known path', async () => {
     const cases: Array<[string, string, string]> = [
       ['DELETE', `${a()}/datasets`, 'GET, HEAD, POST'],
