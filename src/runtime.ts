@@ -62,9 +62,9 @@ function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher, p
     readOnlyBinds: ['/etc/ssl', '/etc/ca-certificates'],
   });
   return {
-    async ensure({ requirements, extras, log }) {
+    async ensure({ requirements, extras, log, onStep, signal }) {
       const pip = pipIndexUrl === undefined ? undefined : { indexUrl: pipIndexUrl };
-      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log, ...(pip ? { pip } : {}) });
+      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log, onStep, signal, ...(pip ? { pip } : {}) });
       return { envDir: env.path, hash: env.hash };
     },
   };
