@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { coerceError, isApiError } from '../domain/errors.js';
-import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso } from '../domain/types.js';
 import type { Store } from '../store/index.js';
 import type { SecretEnv } from './secrets.js';
@@ -14,7 +14,7 @@ export interface EvaluatorBuilder {
     log: (line: string) => void;
     /** The account's secrets (keyName -> value): the sandbox environment, and what the log must not show. */
     secrets?: Record<string, string>;
-  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode }>;
+  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode; declaredRollout?: DeclaredRollout }>;
 }
 
 export interface BuildEvents {
@@ -73,7 +73,7 @@ export function createBuildQueue(
       const archive = evaluator.sourceBlobId ? { filename: evaluator.sourceFilename, bytes: store.blobs.read(evaluator.sourceBlobId) } : undefined;
       const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId) });
       log('build succeeded: the evaluator is ACTIVE');
-      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, updateTime: nowIso() };
+      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, declaredRollout: built.declaredRollout ?? null, updateTime: nowIso() };
     } catch (error: unknown) {
       const message = isApiError(error) ? error.message : `internal build error: ${coerceError(error).message}`;
       log(`build failed: ${message}`);

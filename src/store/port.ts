@@ -1,4 +1,4 @@
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
@@ -128,7 +128,7 @@ export type EvaluatorPatch = Partial<
     | 'envHash'
     | 'mode'
   >
-> & { updateTime: string };
+> & { updateTime: string; declaredRollout?: DeclaredRollout | null };
 
 export interface EvaluatorRepo {
   /** Throws ALREADY_EXISTS when the id is taken. */

@@ -99,6 +99,8 @@ export interface EvaluatorsTable {
   env_hash: string;
   /** '' until built; then pointwise, groupwise or all. */
   mode: string;
+  /** JSON of DeclaredRollout (an eval-protocol entry point's), '' for none. */
+  declared_rollout: string;
 }
 
 export interface BlobsTable {
