@@ -1,4 +1,5 @@
 import type { ApiClient, Json } from './api-client.js';
+import { rolloutMetricRows } from './rollout-options.js';
 import { bar, formatNumber, formatSeconds, keyValues, sleep, StatusLine, table, type Output } from './terminal.js';
 
 const TERMINAL_STATES = new Set(['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_EARLY_STOPPED']);
@@ -51,6 +52,7 @@ export function metricsTable(metrics: Record<string, number> | undefined): strin
   for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (name.startsWith('metric.')) rows.push([name.slice('metric.'.length), formatNumber(value)]);
   }
+  rows.push(...rolloutMetricRows(metrics));
   return table(['METRIC', 'VALUE'], rows);
 }
 
