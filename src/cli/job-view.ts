@@ -10,6 +10,7 @@ interface Progress {
   rowsErrored?: number;
   rowsPerSecond?: number;
   estimatedSecondsLeft?: number | null;
+  rolloutsDone?: number;
 }
 
 export const shortState = (state: unknown) => String(state ?? '').replace(/^JOB_STATE_/, '');
@@ -18,7 +19,8 @@ export function progressText(id: string, job: Json): string {
   const p = (job['progress'] as Progress | undefined) ?? {};
   const total = p.rowsTotal ?? 0;
   const done = p.rowsDone ?? 0;
-  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${done}/${total} rows  ${p.rowsErrored ?? 0} errors  ` +
+  const rollouts = p.rolloutsDone === undefined ? '' : `rollouts ${p.rolloutsDone}/${total}, scored `;
+  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors  ` +
     `${(p.rowsPerSecond ?? 0).toFixed(1)} rows/s  ${formatSeconds(p.estimatedSecondsLeft)} left`;
 }
 

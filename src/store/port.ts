@@ -204,6 +204,8 @@ export interface JobRepo {
   /** A free (or expired) chunk of a runnable job, leased to `owner`; undefined when none. */
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
+  /** Counts finished rollouts into the job's progress (written about once a second per worker). */
+  addRolloutsDone(accountId: string, jobId: string, count: number): Promise<void>;
   releaseChunk(lease: ChunkLease): Promise<void>;
   /** Owners of live leases whose name starts with `prefix` (a host's workers). */
   leaseOwners(prefix: string): Promise<string[]>;
