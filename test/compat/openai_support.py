@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def model_server():
-    proc = subprocess.Popen([str(ROOT / "node_modules" / ".bin" / "tsx"), str(ROOT / "test" / "support" / "model-server-main.ts")],
+    requests_file = Path(tempfile.mkdtemp(prefix="tally-model-")) / "requests.jsonl"
+    proc = subprocess.Popen([str(ROOT / "node_modules" / ".bin" / "tsx"), str(ROOT / "test" / "support" / "model-server-main.ts"), str(requests_file)],
                             stdout=subprocess.PIPE, text=True)
     try:
         base_url = proc.stdout.readline().strip()
