@@ -47,6 +47,10 @@ export interface JobSettings {
   chunkRows: number;
   /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
   egress: boolean;
+  /** Overrides the evaluator's maxConcurrentEvaluations for this job (domain/row-concurrency.ts). */
+  maxConcurrentEvaluations?: number;
+  /** Overrides the evaluator's evaluationThreads for this job. */
+  evaluationThreads?: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };

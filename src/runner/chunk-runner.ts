@@ -16,6 +16,7 @@ import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
+import { resolveRowConcurrency } from '../domain/row-concurrency.js';
 
 /** A build's pool unused this long is closed at the slot's next use: idle processes hold memory. */
 const IDLE_POOL_MS = 10 * 60_000;
@@ -158,13 +159,14 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
   const rows: ScoredChunk['rows'] = [];
   const results: RowResult[] = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
   for (const batch of grouped ? groupsOf(input, evaluator.mode === 'all') : slices(input, BATCH_ROWS)) {
     if (signal.aborted) return 'stopped';
     // The stored texts go to the evaluator and into the output rows without a parse in between.
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
-    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped });
+    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
