@@ -1,5 +1,5 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
-import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
+import { evenRanges, groupAlignedRanges, groupKeyOf, plannedChunkRows, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
 import { generateId, parseResourceName } from '../domain/names.js';
@@ -31,7 +31,7 @@ export interface JobEvents {
   onRunnable?(): void;
 }
 
-export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}) {
+export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}, planning = { slots: 1 }) {
   const get = async (accountId: string, id: string): Promise<JobRecord> => {
     const job = await store.jobs.get(accountId, id);
     if (!job) throw notFound(`evaluation job "accounts/${accountId}/evaluationJobs/${id}" not found`);
@@ -53,7 +53,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       for (const leaderboardId of input.leaderboardIds) {
         if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
       }
-      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true, ...chunkPlan(input.job.settings, inputDataset.exampleCount, planning.slots) };
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
@@ -138,6 +138,11 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+/** Without `chunkRows`, chunks follow the job's size and the slots, and workers cut them finer as they see the rows' pace. */
+function chunkPlan(requested: Partial<JobSettings>, rows: number, slots: number): Partial<JobSettings> {
+  return requested.chunkRows === undefined ? { chunkRows: plannedChunkRows(rows, slots), adaptiveChunks: true } : {};
+}
 
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {

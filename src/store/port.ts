@@ -193,6 +193,12 @@ export interface JobRepo {
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
   releaseChunk(lease: ChunkLease): Promise<void>;
   /**
+   * Atomically: a leased chunk keeps its rows [start, end) and the rest of its rows becomes a new
+   * pending chunk (ordered after the job's others), so a slow job is cut finer as it runs. The
+   * shrunk lease; undefined when the lease was lost (nothing changes then).
+   */
+  shrinkLease(lease: ChunkLease, end: number): Promise<ChunkLease | undefined>;
+  /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
    */

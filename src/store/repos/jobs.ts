@@ -151,6 +151,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    shrinkLease: (lease, end) => db.transaction().execute((tx) => shrinkLease(tx, lease, end)),
     async releaseChunk(lease) {
       await chunkWhereOwned(db, lease).set({ state: 'pending', lease_owner: '', lease_expire_time: '' }).execute();
     },
@@ -286,6 +287,23 @@ async function withinLimits(db: Kysely<Database>, accountId: string, jobId: stri
   };
   if (jobLimit > 0 && (await live(jobId)) >= jobLimit) return false;
   return accountLimit <= 0 || (await live()) < accountLimit;
+}
+
+async function shrinkLease(tx: Transaction<Database>, lease: ChunkLease, end: number): Promise<ChunkLease | undefined> {
+  if (!(end > lease.start && end < lease.end)) return end === lease.end ? lease : undefined;
+  const kept = await chunkWhereOwned(tx, lease).where('end_idx', '=', lease.end).set({ end_idx: end }).executeTakeFirst();
+  if (Number(kept.numUpdatedRows) !== 1) return undefined;
+  const last = await tx
+    .selectFrom('job_chunks')
+    .select((eb) => eb.fn.max('idx').as('idx'))
+    .where('account_id', '=', lease.accountId)
+    .where('job_id', '=', lease.jobId)
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('job_chunks')
+    .values({ account_id: lease.accountId, job_id: lease.jobId, idx: Number(last.idx) + 1, start_idx: end, end_idx: lease.end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0 })
+    .execute();
+  return { ...lease, end };
 }
 
 function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: ChunkLease) {
