@@ -7,6 +7,7 @@
  *   that expires (the worker died) makes the chunk available to any worker again.
  * - progress: rows done and errored so far, kept on the job as chunks complete.
  */
+import type { RolloutSettings, RolloutStat } from './rollout.js';
 import type { ResourceStatus } from './types.js';
 
 export const JOB_STATES = [
@@ -56,6 +57,8 @@ export interface JobSettings {
   maxConcurrentEvaluations?: number;
   /** Overrides the evaluator's evaluationThreads for this job. */
   evaluationThreads?: number;
+  /** A model call before scoring (domain/rollout.ts); absent: the rows are scored as they are. */
+  rollout?: RolloutSettings;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };
@@ -113,6 +116,8 @@ export interface RowResult {
   errorKind: string;
   ms: number;
   metrics: Record<string, number>;
+  /** What the row's rollout did, in a job with a rollout step. */
+  rollout?: RolloutStat;
 }
 
 export function isTerminal(state: JobState): boolean {

@@ -98,7 +98,7 @@ export async function release(ctx: WorkerContext, claimed: ClaimedChunk): Promis
   await ctx.store.jobs.releaseChunk(claimed.lease);
 }
 
-async function stillRunnable({ store }: WorkerContext, lease: ChunkLease): Promise<boolean> {
+export async function stillRunnable({ store }: WorkerContext, lease: ChunkLease): Promise<boolean> {
   const job = await store.jobs.get(lease.accountId, lease.jobId);
   return job !== undefined && RUNNABLE_JOB_STATES.includes(job.state);
 }

@@ -9,7 +9,8 @@ import { nowIso } from '../domain/types.js';
 import { scoreChunk, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk, type SlotPools } from './chunk-runner.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
 import { jobKeyOf } from './job-pace.js';
-import { claim, release, type ClaimedChunk } from './lease-loop.js';
+import { claim, release, stillRunnable, type ClaimedChunk } from './lease-loop.js';
+import { rolloutAndScore } from './rollout/index.js';
 import type { WorkerContext } from './worker-context.js';
 
 type ScoreOutcome = { kind: 'scored'; scored: ScoredChunk } | { kind: 'error'; error: unknown } | ChunkOutcome;
@@ -84,7 +85,10 @@ async function score({ ctx, pools }: Slot, claimed: ClaimedChunk): Promise<Score
   pools.setLogSink((text) => claimed.logLines.push({ time: nowIso(), text }));
   try {
     const started = performance.now();
-    const scored = await scoreChunk(pools, prepared, claimed.abort.signal);
+    // A job with a rollout step calls its model between prepare and score (runner/rollout/).
+    const scored = prepared.job.settings.rollout
+      ? await rolloutAndScore(ctx.rollouts, pools, prepared, { signal: claimed.abort.signal, stillRunnable: () => stillRunnable(ctx, claimed.lease) })
+      : await scoreChunk(pools, prepared, claimed.abort.signal);
     if (scored === 'stopped') return { kind: 'stopped' };
     ctx.pace.observe(jobKeyOf(claimed.job), prepared.input.length, performance.now() - started);
     return { kind: 'scored', scored };

@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
 import type { JobPace } from './job-pace.js';
 import type { BuildResolver } from './local-builds.js';
+import type { RolloutStage } from './rollout/index.js';
 
 /** What the parts of a worker (lease loop, slot pipeline, sweeper, prewarm) share. */
 export interface WorkerContext {
@@ -11,6 +12,8 @@ export interface WorkerContext {
   readonly leaseMs: number;
   readonly accountConcurrency: number;
   readonly resolveBuild: BuildResolver;
+  /** Model calls before scoring, for jobs with a rollout step (runner/rollout/). */
+  readonly rollouts: RolloutStage;
   /** The per-row time this worker has seen of each job (chunk sizes follow it). */
   readonly pace: JobPace;
   /** The abort controllers of the chunks this worker holds (stop() aborts them). */

@@ -10,6 +10,7 @@ import { SlotPools } from './chunk-runner.js';
 import { JobPace } from './job-pace.js';
 import { createBuildResolver } from './local-builds.js';
 import { prewarmSlots } from './prewarm.js';
+import { createRolloutStage } from './rollout/index.js';
 import { describeError, pipeline, type Slot } from './slot-pipeline.js';
 import { createSweeper } from './sweeper.js';
 import type { Wakeup } from './wakeup.js';
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   builder?: EvaluatorBuilder;
   /** The secrets of an account, given to its evaluators' sandboxes only. */
   secretEnv?: SecretEnv;
+  /** Rollout requests per second by endpoint origin (config rolloutRateLimits). @default none */
+  rolloutRateLimits?: ReadonlyMap<string, number>;
   log?: (line: string) => void;
 }
 
@@ -59,6 +62,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     leaseMs,
     accountConcurrency,
     resolveBuild: createBuildResolver(store, options.builder, options.secretEnv),
+    rollouts: createRolloutStage({ secretEnv: options.secretEnv ?? (() => Promise.resolve({})), rateLimits: options.rolloutRateLimits ?? new Map() }),
     pace: new JobPace(),
     inFlight: new Set(),
     log,

@@ -87,6 +87,8 @@ export interface RowRepo {
   append(rowSetId: number, start: number, rows: readonly string[]): Promise<void>;
   /** Up to `limit` rows with index > afterIdx, in index order. */
   read(rowSetId: number, afterIdx: number, limit: number): Promise<{ idx: number; data: string }[]>;
+  /** The rows with these indexes (those that exist), keyed by index. */
+  readAt(rowSetId: number, idxs: readonly number[]): Promise<Map<number, string>>;
   deleteSet(rowSetId: number): Promise<void>;
   /**
    * Drops the row set unless a dataset, an unfinished job or a row set derived from it still
@@ -207,7 +209,10 @@ export interface JobRepo {
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
-  /** The results of a job's done chunks after chunk `afterChunk`, chunk by chunk in row order. */
+  /**
+   * The results of a job's done chunks, chunk by chunk in row order; `index` is where a chunk
+   * starts (its first row), and the next page is the chunks after the `index` given as `afterChunk`.
+   */
   readChunkResults(job: { accountId: string; id: string; outputRowSetId: number }, afterChunk: number, limit: number): Promise<{ index: number; results: RowResult[] }[]>;
   listResults(rowSetId: number, request: ListRequest): Promise<ListPage<RowResult & { data: string }>>;
   appendLog(accountId: string, jobId: string, lines: { time: string; text: string }[]): Promise<void>;

@@ -180,15 +180,17 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .where('account_id', '=', job.accountId)
         .where('job_id', '=', job.id)
         .where('state', '=', 'done')
-        .where('idx', '>', afterChunk)
-        .orderBy('idx')
+        // By first row, not by chunk number: a chunk cut to fit its pace (shrinkLease) gave its
+        // rest a number after all the others.
+        .where('start_idx', '>', afterChunk)
+        .orderBy('start_idx')
         .limit(limit)
         .execute();
       const out: { index: number; results: RowResult[] }[] = [];
       for (const chunk of chunks) {
         // Chunks written before their results were kept with them: read those rows instead.
         const results = chunk.results ? decodeChunkResults(chunk.results) : await readResults(job.outputRowSetId, Number(chunk.start_idx) - 1, Number(chunk.end_idx) - Number(chunk.start_idx));
-        out.push({ index: Number(chunk.idx), results });
+        out.push({ index: Number(chunk.start_idx), results });
       }
       return out;
     },
