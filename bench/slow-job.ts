@@ -8,7 +8,8 @@
  *                                                    against bench/baseline.py (one plain process)
  *   [--slots N]  worker slots (default: the server's, cores + 1)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { availableParallelism, tmpdir } from 'node:os';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,13 +124,14 @@ try {
     const data = rowsFile('rows.jsonl', rows);
     const file = join(dir, 'process.py');
     writeFileSync(file, PROCESS);
-    const baseline = () => JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), file], { encoding: 'utf8' })) as { rows_per_second: number; seconds: number };
+    // Asynchronously: a blocked event loop would miss the server closing idle keep-alive sockets.
+    const baseline = async () => JSON.parse((await promisify(execFile)('/usr/bin/python3', [join(import.meta.dirname, 'baseline.py'), data, join(dir, 'baseline-out.jsonl'), file], { encoding: 'utf8' })).stdout) as { rows_per_second: number; seconds: number };
     await dataset('rows', data);
     await evaluator('process', PROCESS);
     // The machine's speed drifts: the baseline runs just before and just after the job.
-    const before = baseline();
+    const before = await baseline();
     const seconds = await timeJob('process', 'process', 'rows');
-    const after = baseline();
+    const after = await baseline();
     const cores = availableParallelism();
     const baseRate = (before.rows_per_second + after.rows_per_second) / 2;
     const rate = rows / seconds;
