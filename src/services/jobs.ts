@@ -9,6 +9,7 @@ import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
 import { readRowSet } from './row-ingest.js';
+import { ProgressSampler } from './job-progress.js';
 import { rolloutOfJob } from './job-rollout.js';
 import type { RolloutInput } from '../domain/rollout.js';
 import type { SignedUrlService } from './signed-urls.js';
@@ -28,6 +29,10 @@ export interface JobProgressView {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Tally: rows/s over about the last minute (services/job-progress.ts); absent until an interval was seen. */
+  recentRowsPerSecond?: number;
+  /** Tally: rows of the job's leased chunks, being scored now (read on a single job's GET only). */
+  rowsInFlight?: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
 }
@@ -38,6 +43,7 @@ export interface JobEvents {
 }
 
 export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}, planning = { slots: 1 }) {
+  const sampler = new ProgressSampler();
   const get = async (accountId: string, id: string): Promise<JobRecord> => {
     const job = await store.jobs.get(accountId, id);
     if (!job) throw notFound(`evaluation job "accounts/${accountId}/evaluationJobs/${id}" not found`);
@@ -100,7 +106,20 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
       const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
       const left = rowsTotal - rowsDone;
-      return { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      const recent = sampler.recentRate(job);
+      // The time left follows the recent pace once there is one: a slow job's start says little.
+      const pace = recent !== undefined && recent > 0 ? recent : rowsPerSecond;
+      return {
+        rowsTotal, rowsDone, rowsErrored, rowsPerSecond,
+        ...(recent === undefined ? {} : { recentRowsPerSecond: recent }),
+        estimatedSecondsLeft: isTerminal(job.state) ? 0 : pace > 0 ? left / pace : null,
+      };
+    },
+
+    /** progress() and the rows being scored right now (one more query: for a single job's GET). */
+    async liveProgress(job: JobRecord): Promise<JobProgressView> {
+      const view = this.progress(job);
+      return isTerminal(job.state) ? { ...view, rowsInFlight: 0 } : { ...view, rowsInFlight: await store.jobs.rowsInFlight(job.accountId, job.id) };
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {

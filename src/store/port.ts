@@ -207,6 +207,8 @@ export interface JobRepo {
   /** undefined when the lease was lost; `progress` is the job's counters after this chunk (none if the job is gone). */
   completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number; progress?: { rowsDone: number; rowsErrored: number } } | undefined>;
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
+  /** Rows of the job's leased chunks: what its workers are scoring now. */
+  rowsInFlight(accountId: string, jobId: string): Promise<number>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
   /**

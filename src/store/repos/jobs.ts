@@ -168,6 +168,16 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
       for (const row of rows) counts[row.state as keyof typeof counts] = Number(row.n);
       return counts;
     },
+    async rowsInFlight(accountId, jobId) {
+      const row = await db
+        .selectFrom('job_chunks')
+        .select((eb) => eb.fn.sum<number>(eb('end_idx', '-', eb.ref('start_idx'))).as('n'))
+        .where('account_id', '=', accountId)
+        .where('job_id', '=', jobId)
+        .where('state', '=', 'leased')
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
     async listByStates(states) {
       const rows = await db.selectFrom('evaluation_jobs').selectAll().where('state', 'in', states).execute();
       return rows.map(jobRecordOf);
