@@ -67,6 +67,8 @@ export interface JobProgress {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rollouts finished so far, in a job with a rollout step (rows are done once scored and written). */
+  rolloutsDone?: number;
   /** When the first chunk was leased; '' before. */
   startTime: string;
   endTime: string;
@@ -93,6 +95,13 @@ export interface JobRecord {
   /** A JSON string (the wire field is a string); '' until the job has results. */
   outputStats: string;
   leaderboardIds: string[];
+  /** Echoed back as sent: Tally reads and writes datasets in its own store, never S3. */
+  awsS3Config?: AwsS3Config;
+}
+
+export interface AwsS3Config {
+  credentialsSecret?: string;
+  iamRoleArn?: string;
 }
 
 export type ChunkState = 'pending' | 'leased' | 'done';

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { BoxRuntime } from '../build/evaluator-box.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
@@ -8,6 +6,7 @@ import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
 import { SlotPools } from './chunk-runner.js';
 import { JobPace } from './job-pace.js';
+import { releaseDeadLocalLeases, workerIdentity } from './lease-owner.js';
 import { createBuildResolver } from './local-builds.js';
 import { prewarmSlots } from './prewarm.js';
 import { createRolloutStage } from './rollout/index.js';
@@ -55,14 +54,19 @@ export interface Worker {
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   let running = false;
+  const identity = workerIdentity();
   const ctx: WorkerContext = {
     store,
-    id: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    id: identity.id,
     slots,
     leaseMs,
     accountConcurrency,
     resolveBuild: createBuildResolver(store, options.builder, options.secretEnv),
-    rollouts: createRolloutStage({ secretEnv: options.secretEnv ?? (() => Promise.resolve({})), rateLimits: options.rolloutRateLimits ?? new Map() }),
+    rollouts: createRolloutStage({
+      secretEnv: options.secretEnv ?? (() => Promise.resolve({})),
+      rateLimits: options.rolloutRateLimits ?? new Map(),
+      recordProgress: (accountId, jobId, count) => store.jobs.addRolloutsDone(accountId, jobId, count),
+    }),
     pace: new JobPace(),
     inFlight: new Set(),
     log,
@@ -98,7 +102,9 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     start() {
       if (running) return;
       running = true;
-      for (let index = 0; index < slots; index++) loops.push(slotLoop(index));
+      // A restart after kill -9 takes its previous identity's chunks back at once (lease-owner.ts).
+      const reclaimed = releaseDeadLocalLeases(store, identity, log).catch((error: unknown) => void log(`worker ${ctx.id}: ${String(error)}`));
+      for (let index = 0; index < slots; index++) loops.push(reclaimed.then(() => slotLoop(index)));
     },
     prewarm: (evaluator) => prewarmSlots(ctx, slotPools, evaluator),
     async stop() {

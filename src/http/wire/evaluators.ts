@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CRITERION_TYPES, SOURCE_TYPES, type EvaluatorRecord } from '../../domain/evaluators.js';
+import { CRITERION_TYPES, SOURCE_TYPES, reportedSource, type EvaluatorRecord } from '../../domain/evaluators.js';
 import type { EvaluatorInput } from '../../services/evaluators.js';
 import { outputOnly } from '../validation.js';
 import { DEFAULT_MAX_CONCURRENT_EVALUATIONS, MAX_CONCURRENT_EVALUATIONS_LIMIT, MAX_EVALUATION_THREADS } from '../../domain/row-concurrency.js';
@@ -118,7 +118,7 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     requirements: spec.requirements,
     entryPoint: spec.entryPoint,
     commitHash: spec.commitHash,
-    source: spec.source,
+    source: reportedSource(record),
     defaultDataset: spec.defaultDataset,
     multiMetrics: spec.multiMetrics,
     rollupSettings: spec.rollupSettings,

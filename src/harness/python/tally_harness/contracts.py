@@ -32,6 +32,7 @@ class Scorer:
         self.score_group = score_group
         self.mode = mode
         self.reap = False
+        self.rollout = None  # what an eval-protocol entry point declares about generating
 
 
 class LoopHolder:
@@ -258,8 +259,29 @@ def entry_point_scorer(manifest, loops, max_bytes):
         ms = round((time.perf_counter() - started) * 1000 / max(len(rows), 1), 3)
         return [encode_or_error(lambda item=item: evaluation_result_of(item), ms, max_bytes) for item in out]
 
-    return Scorer(score_row=score_row, score_group=score_group, mode=mode,
-                  score_row_async=score_row_async if is_async_function(fn) else None)
+    scorer = Scorer(score_row=score_row, score_group=score_group, mode=mode,
+                    score_row_async=score_row_async if is_async_function(fn) else None)
+    scorer.rollout = declared_rollout(getattr(decorated, "__ep_params__", None))
+    return scorer
+
+
+def declared_rollout(params):
+    """What an @evaluation_test declares about generating (reported in 'ready'; Tally runs the rollout)."""
+    if params is None:
+        return None
+    processor = getattr(params, "rollout_processor", None)
+    completion = getattr(params, "completion_params", None)
+    if isinstance(completion, (list, tuple)):
+        completion = next((c for c in completion if c), None)
+    threshold = getattr(params, "passed_threshold", None)
+    threshold = getattr(threshold, "success", threshold.get("success") if isinstance(threshold, dict) else threshold)
+    safe = lambda value: json.loads(json.dumps(value, default=lambda _: None))
+    return {
+        "processor": type(processor).__name__ if processor is not None else None,
+        "completion_params": safe(completion) if isinstance(completion, dict) else None,
+        "num_runs": getattr(params, "num_runs", 1),
+        "passed_threshold": threshold if isinstance(threshold, (int, float)) else None,
+    }
 
 
 def load_scorer(manifest, loops, max_bytes):

@@ -72,7 +72,7 @@ def load(writer, first_line, loops):
         writer.write({"t": "load_error", "message": "bad load message: %s" % describe(error)})
         return None
     writer.write({"t": "ready", "contract": manifest["contract"], "python": platform.python_version(),
-                  "mode": scorer.mode, "async": scorer.score_row_async is not None})
+                  "mode": scorer.mode, "async": scorer.score_row_async is not None, "rollout": scorer.rollout})
     return scorer, max_bytes
 
 
