@@ -52,6 +52,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     previewRunner: createPreviewRunner(runtime.launcher, runtime.box),
     buildConcurrency: config.buildConcurrency,
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
+    workerSlots: config.workerSlots,
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
     openaiModels: config.openaiModels,

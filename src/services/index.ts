@@ -43,6 +43,8 @@ export interface ServiceOptions {
   /** Defaults for new jobs' settings. */
   jobDefaults?: Partial<JobSettings>;
   jobEvents?: JobEvents;
+  /** Worker slots that can take work (the in-process worker's): new jobs are cut so each gets some. */
+  workerSlots?: number;
   /** An evaluator's build finished and it is ACTIVE (the in-process worker starts its processes). */
   onEvaluatorBuilt?(evaluator: EvaluatorRecord): void;
   /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
@@ -55,7 +57,7 @@ export interface ServiceOptions {
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
-  const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents);
+  const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents, { slots: options.workerSlots ?? 1 });
   const comparisons = createComparisonService(store);
   const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {

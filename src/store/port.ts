@@ -213,15 +213,26 @@ export interface JobRepo {
   /** Gives back every chunk `owner` leases (a dead worker's); returns how many. */
   releaseLeasesOf(owner: string): Promise<number>;
   /**
+   * Atomically: a leased chunk keeps its rows [start, end) and the rest of its rows becomes a new
+   * pending chunk (ordered after the job's others), so a slow job is cut finer as it runs. The
+   * shrunk lease; undefined when the lease was lost (nothing changes then).
+   */
+  shrinkLease(lease: ChunkLease, end: number): Promise<ChunkLease | undefined>;
+  /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
    */
   /** undefined when the lease was lost; `progress` is the job's counters after this chunk (none if the job is gone). */
   completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number; progress?: { rowsDone: number; rowsErrored: number } } | undefined>;
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
+  /** Rows of the job's leased chunks: what its workers are scoring now. */
+  rowsInFlight(accountId: string, jobId: string): Promise<number>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
-  /** The results of a job's done chunks after chunk `afterChunk`, chunk by chunk in row order. */
+  /**
+   * The results of a job's done chunks, chunk by chunk in row order; `index` is where a chunk
+   * starts (its first row), and the next page is the chunks after the `index` given as `afterChunk`.
+   */
   readChunkResults(job: { accountId: string; id: string; outputRowSetId: number }, afterChunk: number, limit: number): Promise<{ index: number; results: RowResult[] }[]>;
   listResults(rowSetId: number, request: ListRequest): Promise<ListPage<RowResult & { data: string }>>;
   appendLog(accountId: string, jobId: string, lines: { time: string; text: string }[]): Promise<void>;
