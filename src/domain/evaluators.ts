@@ -55,6 +55,10 @@ export interface EvaluatorSpec {
   rollupSettings?: RollupSettings;
   /** Tally: let the evaluator's sandbox reach the network (an LLM judge needs it). @default false */
   allowEgress?: boolean;
+  /** Tally: rows of an async evaluator in flight at once per process (domain/row-concurrency.ts). @default 96 */
+  maxConcurrentEvaluations?: number;
+  /** Tally: a thread pool of this size scores a sync evaluator's rows; unset = one at a time. */
+  evaluationThreads?: number;
 }
 
 export interface EvaluatorRecord {
@@ -83,6 +87,16 @@ export interface EvaluatorRecord {
   mode: EvaluatorMode;
   /** The revision the evaluator is now (see EvaluatorRevision); '' or absent before its first build. */
   currentRevisionId?: string;
+  /** What an eval-protocol entry point declares about generating, found at build time; absent otherwise. */
+  declaredRollout?: DeclaredRollout;
+}
+
+/** An @evaluation_test's rollout processor (its class name) and first completion_params, as the harness reported them. */
+export interface DeclaredRollout {
+  processor: string | null;
+  completionParams: Record<string, unknown> | null;
+  numRuns: number;
+  passedThreshold: number | null;
 }
 
 /**

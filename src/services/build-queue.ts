@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { coerceError, isApiError } from '../domain/errors.js';
-import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso } from '../domain/types.js';
 import type { Store } from '../store/index.js';
 import { discardRevision, recordRevision } from './evaluator-revisions.js';
@@ -19,7 +19,7 @@ export interface EvaluatorBuilder {
     onStep?: (step: string) => void;
     /** Aborted when the server stops: the build ends at once, and its outcome is not kept. */
     signal?: AbortSignal;
-  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode }>;
+  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode; declaredRollout?: DeclaredRollout }>;
 }
 
 export interface BuildEvents {
@@ -86,7 +86,7 @@ export function createBuildQueue(
       const archive = evaluator.sourceBlobId ? { filename: evaluator.sourceFilename, bytes: store.blobs.read(evaluator.sourceBlobId) } : undefined;
       const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId), onStep: steps.report, signal: stopping.signal });
       log('build succeeded: the evaluator is ACTIVE');
-      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, updateTime: nowIso() };
+      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, declaredRollout: built.declaredRollout ?? null, updateTime: nowIso() };
     } catch (error: unknown) {
       const message = isApiError(error) ? error.message : `internal build error: ${coerceError(error).message}`;
       log(`build failed: ${message}`);
@@ -98,7 +98,7 @@ export function createBuildQueue(
     const logBlobId = `log-${randomUUID()}`;
     await store.blobs.write(accountId, logBlobId, [Buffer.from(lines.join('\n') + '\n')]);
     // The revision is recorded first so the evaluator never reads as built without its revision.
-    const patch = { ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId, currentRevisionId: await recordRevision(store, { ...evaluator, ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId }) };
+    const patch = { ...outcome, buildRequestTime: '', buildLogBlobId: logBlobId, currentRevisionId: await recordRevision(store, builtRecord(evaluator, outcome, logBlobId)) };
     const updated = await store.evaluators.update(accountId, id, patch, { ifGeneration: generation });
     if (!updated) {
       await discardRevision(store, evaluator, patch.currentRevisionId);
@@ -149,4 +149,13 @@ function createStepReporter(store: Store, evaluator: EvaluatorRecord) {
     },
     settled: (): Promise<unknown> => chain,
   };
+}
+
+/** The evaluator as a build's outcome leaves it (a patch's null clears a field). */
+function builtRecord(evaluator: EvaluatorRecord, outcome: Parameters<Store['evaluators']['update']>[2], logBlobId: string): EvaluatorRecord {
+  const { declaredRollout, ...rest } = outcome;
+  const record: EvaluatorRecord = { ...evaluator, ...rest, buildRequestTime: '', buildLogBlobId: logBlobId };
+  if (declaredRollout === null) delete record.declaredRollout;
+  else if (declaredRollout !== undefined) record.declaredRollout = declaredRollout;
+  return record;
 }

@@ -9,6 +9,7 @@ import { createEvaluatorRevisionRepo } from './repos/evaluator-revisions.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
+import { createOpenAiEvalRepo } from './repos/openai-evals.js';
 import { createRowRepo } from './repos/rows.js';
 import { createSecretRepo } from './repos/secrets.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
@@ -18,7 +19,7 @@ import type { Database } from './schema.js';
 export function createKyselyStore(
   db: Kysely<Database>,
   dialect: Dialect,
-  { jobWrites, reclaimSpace }: { jobWrites?: JobWrites; reclaimSpace?: (options: { full: boolean }) => SpaceReport } = {},
+  { jobWrites, reclaimSpace }: { jobWrites?: JobWrites; reclaimSpace?: (options: { full: boolean }) => Promise<SpaceReport> } = {},
 ): Store {
   return {
     dialect,
@@ -33,7 +34,8 @@ export function createKyselyStore(
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
-    reclaimSpace: (options) => Promise.resolve(reclaimSpace?.(options)),
+    openaiEvals: createOpenAiEvalRepo(db),
+    reclaimSpace: async (options) => reclaimSpace?.(options),
     close: () => db.destroy(),
   };
 }

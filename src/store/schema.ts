@@ -105,6 +105,8 @@ export interface EvaluatorsTable {
   mode: string;
   /** The revision the evaluator is (evaluator_revisions.id); '' before its first build. */
   current_revision_id: string;
+  /** JSON of DeclaredRollout (an eval-protocol entry point's), '' for none. */
+  declared_rollout: string;
 }
 
 export interface EvaluatorRevisionsTable {
@@ -154,6 +156,8 @@ export interface EvaluationJobsTable {
   rows_total: number;
   rows_done: number;
   rows_errored: number;
+  /** Rollouts finished so far (jobs with a rollout step; rollouts of chunks that were leased again count again). */
+  rollouts_done: number;
   start_time: string;
   end_time: string;
   /** metrics.score, kept as a column so leaderboards rank in SQL; 0 until there is one. */
@@ -226,6 +230,25 @@ export interface SecretsTable {
   update_time: string;
 }
 
+/** The OpenAI Evals face (migration 0017): wire documents as JSON, keyed for listing. */
+export interface OpenAiEvalsTable {
+  account_id: string;
+  id: string;
+  created_at: number;
+  updated_at: number;
+  evaluator_id: string;
+  body: string;
+}
+
+export interface OpenAiEvalRunsTable {
+  account_id: string;
+  id: string;
+  eval_id: string;
+  created_at: number;
+  job_id: string;
+  body: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -245,4 +268,6 @@ export interface Database {
   leaderboards: LeaderboardsTable;
   leaderboard_jobs: LeaderboardJobsTable;
   secrets: SecretsTable;
+  openai_evals: OpenAiEvalsTable;
+  openai_eval_runs: OpenAiEvalRunsTable;
 }

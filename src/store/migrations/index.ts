@@ -13,6 +13,8 @@ import * as derivedRowSets from './0010-derived-row-sets.js';
 import * as accountEmailJobS3 from './0011-a-account-email-job-s3.js';
 import * as datasetUploadFiles from './0011-b-dataset-upload-files.js';
 import * as evaluatorRevisions from './0011-c-evaluator-revisions.js';
+import * as declaredRollout from './0013-declared-rollout.js';
+import * as openaiEvals from './0017-openai-evals.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -29,6 +31,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0011-a-account-email-job-s3': accountEmailJobS3,
   '0011-b-dataset-upload-files': datasetUploadFiles,
   '0011-c-evaluator-revisions': evaluatorRevisions,
+  '0013-declared-rollout': declaredRollout,
+  '0017-openai-evals': openaiEvals,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

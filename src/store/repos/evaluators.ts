@@ -1,5 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
-import { EVALUATOR_STATES, type EvaluatorRecord, type EvaluatorSpec, type EvaluatorState } from '../../domain/evaluators.js';
+import { EVALUATOR_STATES, type DeclaredRollout, type EvaluatorRecord, type EvaluatorSpec, type EvaluatorState } from '../../domain/evaluators.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
@@ -77,6 +77,7 @@ function patchToRow(patch: EvaluatorPatch): Updateable<EvaluatorsTable> {
   if (patch.envHash !== undefined) row.env_hash = patch.envHash;
   if (patch.mode !== undefined) row.mode = patch.mode;
   if (patch.currentRevisionId !== undefined) row.current_revision_id = patch.currentRevisionId;
+  if (patch.declaredRollout !== undefined) row.declared_rollout = patch.declaredRollout ? JSON.stringify(patch.declaredRollout) : '';
   return row;
 }
 
@@ -103,6 +104,7 @@ function toRow(r: EvaluatorRecord): EvaluatorsTable {
     env_hash: r.envHash,
     mode: r.mode,
     current_revision_id: r.currentRevisionId ?? '',
+    declared_rollout: r.declaredRollout ? JSON.stringify(r.declaredRollout) : '',
   };
 }
 
@@ -128,5 +130,6 @@ function toRecord(row: EvaluatorsTable): EvaluatorRecord {
     envHash: row.env_hash,
     mode: row.mode as EvaluatorRecord['mode'],
     currentRevisionId: row.current_revision_id,
+    ...(row.declared_rollout ? { declaredRollout: JSON.parse(row.declared_rollout) as DeclaredRollout } : {}),
   };
 }
