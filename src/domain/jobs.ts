@@ -47,6 +47,8 @@ export interface JobSettings {
   chunkRows: number;
   /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
   egress: boolean;
+  /** Reuse scores of the same build, settings and row text (runner/score-cache.ts). @default true */
+  cache?: boolean;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };
@@ -55,6 +57,8 @@ export interface JobProgress {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rows answered from the score cache instead of the evaluator (absent on records made before it). */
+  rowsCached?: number;
   /** When the first chunk was leased; '' before. */
   startTime: string;
   endTime: string;

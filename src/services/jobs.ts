@@ -24,6 +24,8 @@ export interface JobProgressView {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rows answered from the score cache. */
+  rowsCached: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
 }
@@ -94,7 +96,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
       const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
       const left = rowsTotal - rowsDone;
-      return { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      return { rowsTotal, rowsDone, rowsErrored, rowsCached: job.progress.rowsCached ?? 0, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {

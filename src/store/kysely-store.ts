@@ -9,6 +9,7 @@ import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
 import { createRowRepo } from './repos/rows.js';
+import { createScoreCacheRepo } from './repos/score-cache.js';
 import { createSecretRepo } from './repos/secrets.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
@@ -27,6 +28,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect, { jobW
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
+    scoreCache: createScoreCacheRepo(db),
     close: () => db.destroy(),
   };
 }

@@ -243,6 +243,22 @@ export interface SecretRepo {
   delete(accountId: string, id: string): Promise<boolean>;
 }
 
+/**
+ * The score cache: evaluations by account and key (runner/score-cache.ts makes the keys). An
+ * account's entries answer only that account's lookups.
+ */
+export interface ScoreCacheRepo {
+  /** The stored results of those keys that are cached, by key; marks them used at `now`. */
+  lookup(accountId: string, keys: readonly string[], now: string): Promise<Map<string, string>>;
+  /** Stores (or replaces) entries, used at `now`. */
+  put(accountId: string, entries: readonly { key: string; result: string }[], now: string): Promise<void>;
+  /** Drops the least recently used entries beyond `maxEntries` (by key among those used at once); answers how many. */
+  evict(accountId: string, maxEntries: number): Promise<number>;
+  count(accountId: string): Promise<number>;
+  /** Adds to a job's count of rows answered from the cache (its progress). */
+  addJobHits(accountId: string, jobId: string, hits: number): Promise<void>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   readonly accounts: AccountRepo;
@@ -255,5 +271,6 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
+  readonly scoreCache: ScoreCacheRepo;
   close(): Promise<void>;
 }

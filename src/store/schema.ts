@@ -135,6 +135,8 @@ export interface EvaluationJobsTable {
   rows_total: number;
   rows_done: number;
   rows_errored: number;
+  /** Rows answered from the score cache (migration 0014). */
+  rows_cached: number;
   start_time: string;
   end_time: string;
   /** metrics.score, kept as a column so leaderboards rank in SQL; 0 until there is one. */
@@ -221,4 +223,12 @@ export interface Database {
   leaderboards: LeaderboardsTable;
   leaderboard_jobs: LeaderboardJobsTable;
   secrets: SecretsTable;
+  score_cache: ScoreCacheTable;
+}
+
+export interface ScoreCacheTable {
+  account_id: string;
+  cache_key: string;
+  result: string;
+  used_time: string;
 }

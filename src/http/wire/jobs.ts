@@ -11,6 +11,7 @@ const settingsSchema = z.strictObject({
   maxErrorRate: z.number().min(0).max(1).optional(),
   concurrency: z.number().int().min(0).max(1024).optional(),
   chunkRows: z.number().int().min(1).max(100_000).optional(),
+  cache: z.boolean().optional(),
 });
 
 export const evaluationJobSchema = z.strictObject({
@@ -49,7 +50,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     displayName: body.displayName,
     outputStats: body.outputStats,
     settings: Object.fromEntries(
-      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows })
+      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows, cache: s.cache })
         .filter(([, v]) => v !== undefined),
     ),
   };
@@ -76,6 +77,7 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       maxErrorRate: job.settings.maxErrorRate,
       concurrency: job.settings.concurrency,
       chunkRows: job.settings.chunkRows,
+      cache: job.settings.cache !== false,
     },
     leaderboardIds: job.leaderboardIds,
     egress: job.settings.egress ?? false,

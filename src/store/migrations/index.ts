@@ -10,6 +10,7 @@ import * as chunkResults from './0007-chunk-results.js';
 import * as dropResultScoreIndex from './0008-drop-result-score-index.js';
 import * as rowBlockLayout from './0009-row-block-layout.js';
 import * as derivedRowSets from './0010-derived-row-sets.js';
+import * as scoreCache from './0014-score-cache.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0008-drop-result-score-index': dropResultScoreIndex,
   '0009-row-block-layout': rowBlockLayout,
   '0010-derived-row-sets': derivedRowSets,
+  '0014-score-cache': scoreCache,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
