@@ -8,7 +8,7 @@
  *
  *   npx tsx bench/score-cache.ts [--rows 100000] [--row-ms 0]
  */
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,8 @@ const EVALUATE = [
 ].join('\n');
 
 const dir = mkdtempSync(join(tmpdir(), 'tally-bench-cache-'));
+// The data directory lives inside: sandboxed evaluators (other uids) must traverse it.
+chmodSync(dir, 0o711);
 const server = await startServer(loadConfig({
   env: {},
   flags: { dataDir: join(dir, 'data'), envDir: join(tmpdir(), 'tally-test-envs'), database: `sqlite:${join(dir, 'tally.db')}`, port: 0, accountId: 'bench', apiKey: KEY, rateLimitPerMinute: 0 },

@@ -14,7 +14,7 @@ import type { SecretEnv } from '../services/secrets.js';
 import type { Store } from '../store/index.js';
 import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
-import { lookupScores, type ChunkCache, type ScoreCacheWriter } from './score-cache.js';
+import { lookupScores, type ChunkCache, type ScoreCachePolicy } from './score-cache.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
 
@@ -191,14 +191,12 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
 }
 
 /** Writes a scored chunk (rows, results, counters, done) in one transaction, if the lease still holds. */
-export async function writeChunk(store: Store, chunk: PreparedChunk, scored: ScoredChunk, rememberScores?: ScoreCacheWriter): Promise<ChunkOutcome> {
+export async function writeChunk(store: Store, chunk: PreparedChunk, scored: ScoredChunk, cachePolicy?: ScoreCachePolicy): Promise<ChunkOutcome> {
   const { lease, job } = chunk;
-  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso() });
-  if (!written) return { kind: 'lost' };
-  // Only a chunk written by this worker stores its scores and counts its hits (once).
-  // A cache that cannot be written costs a re-score later, never the chunk just written.
-  if (chunk.cache && rememberScores) await rememberScores(job, chunk.cache, scored.fresh ?? []).catch(() => undefined);
-  return { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress };
+  // The chunk's part of the score cache commits with it (runner/score-cache.ts).
+  const scoreCache = chunk.cache && cachePolicy ? cachePolicy(job, chunk.cache, scored.fresh ?? []) : undefined;
+  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso(), scoreCache });
+  return written ? { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress } : { kind: 'lost' };
 }
 
 function slices<T>(items: readonly T[], size: number): T[][] {

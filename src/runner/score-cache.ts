@@ -1,21 +1,21 @@
 /**
  * The chunk runner's two touches of the score cache (domain/score-cache.ts has the rules): one
- * lookup of a prepared chunk's rows before scoring, and one store of what was scored after the
- * chunk's write. The store comes after the chunk's transaction, not in it: a crash between the
- * two loses cache entries (those rows are scored again next time), never output, so the
- * exactly-once write of the chunk stays as it is.
+ * lookup of a prepared chunk's rows before scoring (a read), and the chunk's part of the cache
+ * (new results, hits marked used, the job's hit count, now and then an eviction) handed to the
+ * chunk's own write, so it commits with the chunk or not at all: exactly-once holds for the
+ * cache counters too, and on SQLite the cache writes run on the chunk writer thread, never
+ * waiting for the write lock on the main thread.
  */
 import { cacheFingerprint, cacheKeyOf, decodeCachedScore, encodeCachedScore, usesScoreCache, type CachedScore } from '../domain/score-cache.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { JobRecord } from '../domain/jobs.js';
 import type { ScoredRow } from '../domain/output-rows.js';
-import { nowIso } from '../domain/types.js';
-import type { Store } from '../store/index.js';
+import type { ChunkCompletion, Store } from '../store/index.js';
 
 export interface ScoreCacheOptions {
   /** Entries kept per account; the least recently used go first. @default 1000000 */
   maxEntriesPerAccount?: number;
-  /** Stores between two eviction passes of an account (a pass counts the account's entries). @default 20 */
+  /** Chunks written between two eviction passes of an account (a pass walks its entries). @default 20 */
   evictEvery?: number;
 }
 
@@ -29,7 +29,7 @@ export async function lookupScores(store: Store, job: JobRecord, evaluator: Eval
   if (!usesScoreCache(job, evaluator)) return undefined;
   const fingerprint = cacheFingerprint(job, evaluator);
   const keys = new Map(input.map((row) => [row.idx, cacheKeyOf(fingerprint, row.data)]));
-  const found = await store.scoreCache.lookup(job.accountId, [...new Set(keys.values())], nowIso());
+  const found = await store.scoreCache.lookup(job.accountId, [...new Set(keys.values())]);
   const hits = new Map<number, CachedScore>();
   for (const [idx, key] of keys) {
     const text = found.get(key);
@@ -38,21 +38,22 @@ export async function lookupScores(store: Store, job: JobRecord, evaluator: Eval
   return { hits, keys };
 }
 
-export function createScoreCacheWriter(store: Store, { maxEntriesPerAccount = 1_000_000, evictEvery = 20 }: ScoreCacheOptions = {}) {
-  const storesSinceEviction = new Map<string, number>();
-  return async function rememberScores(job: JobRecord, cache: ChunkCache, scored: readonly { idx: number; scored: ScoredRow }[]): Promise<void> {
-    const entries: { key: string; result: string }[] = [];
+/** Makes each chunk's `scoreCache` part of its completion; counts chunks per account for eviction. */
+export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20 }: ScoreCacheOptions = {}) {
+  const chunksSinceEviction = new Map<string, number>();
+  return function chunkPart(job: JobRecord, cache: ChunkCache, scored: readonly { idx: number; scored: ScoredRow }[]): ChunkCompletion['scoreCache'] {
+    const entries = new Map<string, string>();
     for (const row of scored) {
       const result = encodeCachedScore(row.scored);
       const key = cache.keys.get(row.idx);
-      if (result !== undefined && key !== undefined) entries.push({ key, result });
+      if (result !== undefined && key !== undefined) entries.set(key, result);
     }
-    await store.scoreCache.put(job.accountId, entries, nowIso());
-    await store.scoreCache.addJobHits(job.accountId, job.id, cache.hits.size);
-    const stores = (storesSinceEviction.get(job.accountId) ?? 0) + 1;
-    storesSinceEviction.set(job.accountId, stores % evictEvery);
-    if (stores >= evictEvery || entries.length > maxEntriesPerAccount) await store.scoreCache.evict(job.accountId, maxEntriesPerAccount);
+    const hitKeys = [...new Set([...cache.hits.keys()].map((idx) => cache.keys.get(idx)!))];
+    const chunks = (chunksSinceEviction.get(job.accountId) ?? 0) + 1;
+    chunksSinceEviction.set(job.accountId, chunks % evictEvery);
+    const evict = chunks >= evictEvery || entries.size > maxEntriesPerAccount;
+    return { entries: [...entries].map(([key, result]) => ({ key, result })), hitKeys, hits: cache.hits.size, evictBeyond: evict ? maxEntriesPerAccount : undefined };
   };
 }
 
-export type ScoreCacheWriter = ReturnType<typeof createScoreCacheWriter>;
+export type ScoreCachePolicy = ReturnType<typeof createScoreCachePolicy>;

@@ -11,7 +11,7 @@ import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
 import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
-import { createScoreCacheWriter, type ScoreCacheOptions } from './score-cache.js';
+import { createScoreCachePolicy, type ScoreCacheOptions } from './score-cache.js';
 import type { Wakeup } from './wakeup.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
 
@@ -72,7 +72,7 @@ const MIN_ROWS_FOR_ERROR_RATE = 100;
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
-  const rememberScores = createScoreCacheWriter(store, options.scoreCache);
+  const cachePolicy = createScoreCachePolicy(options.scoreCache);
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   let running = false;
   const loops: Promise<void>[] = [];
@@ -214,7 +214,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     const { lease, job } = claimed;
     try {
       if (outcome.kind === 'error') return await store.jobs.releaseChunk(lease);
-      const written = outcome.kind === 'scored' ? await writeChunk(store, claimed.prepared as PreparedChunk, outcome.scored, rememberScores) : outcome;
+      const written = outcome.kind === 'scored' ? await writeChunk(store, claimed.prepared as PreparedChunk, outcome.scored, cachePolicy) : outcome;
       await store.jobs.appendLog(job.accountId, job.id, claimed.logLines.splice(0));
       if (written.kind === 'stopped') await afterStop(lease);
       if (written.kind === 'unavailable') await evaluatorUnavailable(lease, job);

@@ -175,6 +175,12 @@ export interface ChunkCompletion {
   rows: OutputRow[];
   results: RowResult[];
   now: string;
+  /**
+   * The chunk's part of the score cache, written in the same transaction: new entries, the keys
+   * it hit (marked used), how many rows those answered (added to the job's `rowsCached`), and
+   * when set, the bound to evict the account's least recently used entries beyond.
+   */
+  scoreCache?: { entries: { key: string; result: string }[]; hitKeys: string[]; hits: number; evictBeyond?: number | undefined } | undefined;
 }
 
 export interface JobRepo {
@@ -248,15 +254,9 @@ export interface SecretRepo {
  * account's entries answer only that account's lookups.
  */
 export interface ScoreCacheRepo {
-  /** The stored results of those keys that are cached, by key; marks them used at `now`. */
-  lookup(accountId: string, keys: readonly string[], now: string): Promise<Map<string, string>>;
-  /** Stores (or replaces) entries, used at `now`. */
-  put(accountId: string, entries: readonly { key: string; result: string }[], now: string): Promise<void>;
-  /** Drops the least recently used entries beyond `maxEntries` (by key among those used at once); answers how many. */
-  evict(accountId: string, maxEntries: number): Promise<number>;
+  /** The stored results of those keys that are cached, by key. Writes come with a chunk (ChunkCompletion.scoreCache). */
+  lookup(accountId: string, keys: readonly string[]): Promise<Map<string, string>>;
   count(accountId: string): Promise<number>;
-  /** Adds to a job's count of rows answered from the cache (its progress). */
-  addJobHits(accountId: string, jobId: string, hits: number): Promise<void>;
 }
 
 export interface Store {

@@ -14,6 +14,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('used_time', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('score_cache_pk', ['account_id', 'cache_key'])
     .execute();
-  await db.schema.createIndex('score_cache_used').on('score_cache').columns(['account_id', 'used_time']).execute();
+  await db.schema.createIndex('score_cache_used').on('score_cache').columns(['account_id', 'used_time', 'cache_key']).execute();
   await db.schema.alterTable('evaluation_jobs').addColumn('rows_cached', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
 }

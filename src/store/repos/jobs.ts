@@ -10,6 +10,7 @@ import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '
 import type { Database, EvaluationJobsTable } from '../schema.js';
 import { decodeChunkResults, encodeChunkResults } from './chunk-results.js';
 import { readRowsAt, writeRows } from './row-blocks.js';
+import { writeScoreCache } from './score-cache.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
   evaluationJobId: { column: 'id', type: 'string' },
@@ -323,6 +324,7 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
     .where('id', '=', lease.jobId)
     .returning(['rows_done', 'rows_errored'])
     .executeTakeFirst();
+  if (c.scoreCache) await writeScoreCache(tx, lease, c.scoreCache, c.now);
   const remaining = await tx
     .selectFrom('job_chunks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
