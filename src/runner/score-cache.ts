@@ -23,19 +23,29 @@ export interface ScoreCacheOptions {
 export interface ChunkCache {
   hits: Map<number, CachedScore>;
   keys: Map<number, string>;
+  /** Hit keys last marked used over an hour ago: only those are marked again (a write per key). */
+  stale: Set<string>;
 }
+
+/** How fresh "recently used" must be: eviction order is exact to the hour, and hot rows cost no write. */
+const TOUCH_AFTER_MS = 3600_000;
 
 export async function lookupScores(store: Store, job: JobRecord, evaluator: EvaluatorRecord, input: readonly { idx: number; data: string }[]): Promise<ChunkCache | undefined> {
   if (!usesScoreCache(job, evaluator)) return undefined;
   const fingerprint = cacheFingerprint(job, evaluator);
   const keys = new Map(input.map((row) => [row.idx, cacheKeyOf(fingerprint, row.data)]));
-  const found = await store.scoreCache.lookup(job.accountId, [...new Set(keys.values())]);
+  // In key order: neighbouring keys share index pages.
+  const found = await store.scoreCache.lookup(job.accountId, [...new Set(keys.values())].sort());
   const hits = new Map<number, CachedScore>();
+  const stale = new Set<string>();
+  const touchBefore = new Date(Date.now() - TOUCH_AFTER_MS).toISOString();
   for (const [idx, key] of keys) {
-    const text = found.get(key);
-    if (text !== undefined) hits.set(idx, decodeCachedScore(text));
+    const entry = found.get(key);
+    if (entry === undefined) continue;
+    hits.set(idx, decodeCachedScore(entry.result));
+    if (entry.usedTime < touchBefore) stale.add(key);
   }
-  return { hits, keys };
+  return { hits, keys, stale };
 }
 
 /** Makes each chunk's `scoreCache` part of its completion; counts chunks per account for eviction. */
@@ -48,7 +58,7 @@ export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evict
       const key = cache.keys.get(row.idx);
       if (result !== undefined && key !== undefined) entries.set(key, result);
     }
-    const hitKeys = [...new Set([...cache.hits.keys()].map((idx) => cache.keys.get(idx)!))];
+    const hitKeys = [...cache.stale];
     const chunks = (chunksSinceEviction.get(job.accountId) ?? 0) + 1;
     chunksSinceEviction.set(job.accountId, chunks % evictEvery);
     const evict = chunks >= evictEvery || entries.size > maxEntriesPerAccount;

@@ -254,8 +254,8 @@ export interface SecretRepo {
  * account's entries answer only that account's lookups.
  */
 export interface ScoreCacheRepo {
-  /** The stored results of those keys that are cached, by key. Writes come with a chunk (ChunkCompletion.scoreCache). */
-  lookup(accountId: string, keys: readonly string[]): Promise<Map<string, string>>;
+  /** The stored results of those keys that are cached, and when each was last used, by key. Writes come with a chunk (ChunkCompletion.scoreCache). */
+  lookup(accountId: string, keys: readonly string[]): Promise<Map<string, { result: string; usedTime: string }>>;
   count(accountId: string): Promise<number>;
 }
 

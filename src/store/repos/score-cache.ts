@@ -9,11 +9,11 @@ const KEYS_PER_STATEMENT = 1000;
 export function createScoreCacheRepo(db: Kysely<Database>): ScoreCacheRepo {
   return {
     async lookup(accountId, keys) {
-      const found = new Map<string, string>();
+      const found = new Map<string, { result: string; usedTime: string }>();
       for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
         const batch = keys.slice(i, i + KEYS_PER_STATEMENT);
-        const rows = await db.selectFrom('score_cache').select(['cache_key', 'result']).where('account_id', '=', accountId).where('cache_key', 'in', batch).execute();
-        for (const row of rows) found.set(row.cache_key, row.result);
+        const rows = await db.selectFrom('score_cache').select(['cache_key', 'result', 'used_time']).where('account_id', '=', accountId).where('cache_key', 'in', batch).execute();
+        for (const row of rows) found.set(row.cache_key, { result: row.result, usedTime: row.used_time });
       }
       return found;
     },
