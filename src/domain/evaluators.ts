@@ -81,6 +81,16 @@ export interface EvaluatorRecord {
   envHash: string;
   /** How the built code takes rows: one at a time, a group at a time, or all at once. */
   mode: EvaluatorMode;
+  /** What an eval-protocol entry point declares about generating, found at build time; absent otherwise. */
+  declaredRollout?: DeclaredRollout;
+}
+
+/** An @evaluation_test's rollout processor (its class name) and first completion_params, as the harness reported them. */
+export interface DeclaredRollout {
+  processor: string | null;
+  completionParams: Record<string, unknown> | null;
+  numRuns: number;
+  passedThreshold: number | null;
 }
 
 /** '' before the first successful build. */
@@ -104,4 +114,16 @@ export function githubSourceProblem(spec: Pick<EvaluatorSpec, 'source' | 'commit
   if (spec.commitHash === '') return 'commitHash: required when source.type is TYPE_GITHUB (a commit sha, branch or tag)';
   if (!COMMIT_REF.test(spec.commitHash)) return `commitHash: "${spec.commitHash.slice(0, 64)}" is not a commit sha, branch or tag`;
   return undefined;
+}
+
+/**
+ * The source as reported: the one the client set, else `TYPE_UPLOAD` for code that comes (or is
+ * awaited) by upload, as the hosted platform reports evaluators made by `ep upload`. Inline code
+ * has no source type to report.
+ */
+export function reportedSource(record: Pick<EvaluatorRecord, 'spec' | 'sourceBlobId'>): EvaluatorSource | undefined {
+  const given = record.spec.source;
+  if (given?.type !== undefined && given.type !== 'TYPE_UNSPECIFIED') return given;
+  if (record.sourceBlobId === null && hasInlineCode(record.spec)) return given;
+  return { ...given, type: 'TYPE_UPLOAD' };
 }

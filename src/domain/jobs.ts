@@ -7,6 +7,7 @@
  *   that expires (the worker died) makes the chunk available to any worker again.
  * - progress: rows done and errored so far, kept on the job as chunks complete.
  */
+import type { RolloutSettings, RolloutStat } from './rollout.js';
 import type { ResourceStatus } from './types.js';
 
 export const JOB_STATES = [
@@ -49,6 +50,8 @@ export interface JobSettings {
   egress: boolean;
   /** Reuse scores of the same build, settings and row text (runner/score-cache.ts). @default true */
   cache?: boolean;
+  /** A model call before scoring (domain/rollout.ts); absent: the rows are scored as they are. */
+  rollout?: RolloutSettings;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };
@@ -59,6 +62,8 @@ export interface JobProgress {
   rowsErrored: number;
   /** Rows answered from the score cache instead of the evaluator (absent on records made before it). */
   rowsCached?: number;
+  /** Rollouts finished so far, in a job with a rollout step (rows are done once scored and written). */
+  rolloutsDone?: number;
   /** When the first chunk was leased; '' before. */
   startTime: string;
   endTime: string;
@@ -85,6 +90,13 @@ export interface JobRecord {
   /** A JSON string (the wire field is a string); '' until the job has results. */
   outputStats: string;
   leaderboardIds: string[];
+  /** Echoed back as sent: Tally reads and writes datasets in its own store, never S3. */
+  awsS3Config?: AwsS3Config;
+}
+
+export interface AwsS3Config {
+  credentialsSecret?: string;
+  iamRoleArn?: string;
 }
 
 export type ChunkState = 'pending' | 'leased' | 'done';
@@ -108,6 +120,8 @@ export interface RowResult {
   errorKind: string;
   ms: number;
   metrics: Record<string, number>;
+  /** What the row's rollout did, in a job with a rollout step. */
+  rollout?: RolloutStat;
 }
 
 export function isTerminal(state: JobState): boolean {

@@ -8,7 +8,8 @@
  * - what is cached: valid and invalid results the evaluator returned; never an error outcome
  *   (a crash, a time-out or a cancel may not happen again).
  * - who uses it: pointwise jobs (a group's scores depend on the whole group) whose `cache`
- *   setting is not false and that have no rollout repeats (each repeat is a new sample).
+ *   setting is not false and that have no rollout step (they score generated messages, and each
+ *   run is a new sample).
  */
 import { createHash } from 'node:crypto';
 import type { EvaluatorRecord } from './evaluators.js';
@@ -20,9 +21,9 @@ export type CachedScore = Extract<ScoredRow, { ok: true }>;
 export function usesScoreCache(job: Pick<JobRecord, 'settings'>, evaluator: Pick<EvaluatorRecord, 'mode'>): boolean {
   if (job.settings.cache === false) return false;
   if (evaluator.mode === 'groupwise' || evaluator.mode === 'all') return false;
-  // Rollout repeats (numRuns > 1) sample the model again each time: never answer them from here.
-  const runs = (job.settings as unknown as Record<string, unknown>)['numRuns'];
-  return !(typeof runs === 'number' && runs > 1);
+  // A job with a rollout scores what the model generates, not the stored row, and each run is a
+  // new sample: the row's text says nothing about its score.
+  return !job.settings.rollout;
 }
 
 /** What every key of one job's rows shares: the build and the settings. */

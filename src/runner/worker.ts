@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { BoxRuntime } from '../build/evaluator-box.js';
 import { coerceError } from '../domain/errors.js';
 import { RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord } from '../domain/jobs.js';
@@ -12,7 +10,9 @@ import type { SecretEnv } from '../services/secrets.js';
 import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
 import { createScoreCachePolicy, type ScoreCacheOptions } from './score-cache.js';
+import { releaseDeadLocalLeases, workerIdentity } from './lease-owner.js';
 import type { Wakeup } from './wakeup.js';
+import { createRolloutStage, rolloutAndScore } from './rollout/index.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
 
 export interface WorkerOptions {
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   builder?: EvaluatorBuilder;
   /** The secrets of an account, given to its evaluators' sandboxes only. */
   secretEnv?: SecretEnv;
+  /** Rollout requests per second by endpoint origin (config rolloutRateLimits). @default none */
+  rolloutRateLimits?: ReadonlyMap<string, number>;
   log?: (line: string) => void;
 }
 
@@ -72,8 +74,14 @@ const MIN_ROWS_FOR_ERROR_RATE = 100;
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
+  const rollouts = createRolloutStage({
+    secretEnv: options.secretEnv ?? (() => Promise.resolve({})),
+    rateLimits: options.rolloutRateLimits ?? new Map(),
+    recordProgress: (accountId, jobId, count) => store.jobs.addRolloutsDone(accountId, jobId, count),
+  });
+  const identity = workerIdentity();
+  const id = identity.id;
   const cachePolicy = createScoreCachePolicy(options.scoreCache);
-  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   let running = false;
   const loops: Promise<void>[] = [];
   const inFlight = new Set<AbortController>();
@@ -202,7 +210,10 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     // The process scores one chunk at a time: what it prints now belongs to this chunk's job.
     pools.setLogSink((text) => claimed.logLines.push({ time: nowIso(), text }));
     try {
-      const scored = await scoreChunk(pools, prepared, claimed.abort.signal);
+      // A job with a rollout step calls its model between prepare and score (runner/rollout/).
+      const scored = prepared.job.settings.rollout
+        ? await rolloutAndScore(rollouts, pools, prepared, { signal: claimed.abort.signal, stillRunnable: () => stillRunnable(claimed.lease) })
+        : await scoreChunk(pools, prepared, claimed.abort.signal);
       return scored === 'stopped' ? { kind: 'stopped' } : { kind: 'scored', scored };
     } catch (error) {
       return { kind: 'error', error };
@@ -270,7 +281,9 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     start() {
       if (running) return;
       running = true;
-      for (let slot = 0; slot < slots; slot++) loops.push(slotLoop(slot));
+      // A restart after kill -9 takes its previous identity's chunks back at once (lease-owner.ts).
+      const reclaimed = releaseDeadLocalLeases(store, identity, log).catch((error: unknown) => void log(`worker ${id}: ${String(error)}`));
+      for (let slot = 0; slot < slots; slot++) loops.push(reclaimed.then(() => slotLoop(slot)));
     },
     prewarm(evaluator) {
       if (!running || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return;

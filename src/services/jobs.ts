@@ -2,13 +2,16 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type AwsS3Config, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
 import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
+import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';
+import { rolloutOfJob } from './job-rollout.js';
+import type { RolloutInput } from '../domain/rollout.js';
 import type { SignedUrlService } from './signed-urls.js';
 
 export interface JobInput {
@@ -17,7 +20,10 @@ export interface JobInput {
   outputDataset: string;
   displayName?: string;
   outputStats?: string;
+  awsS3Config?: AwsS3Config;
   settings: Partial<JobSettings>;
+  /** A model call before scoring (a Tally extension; services/job-rollout.ts). */
+  rollout?: RolloutInput;
 }
 
 export interface JobProgressView {
@@ -28,6 +34,8 @@ export interface JobProgressView {
   rowsCached: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
+  /** Jobs with a rollout step: model calls finished so far, of rowsTotal. */
+  rolloutsDone?: number;
 }
 
 export interface JobEvents {
@@ -51,13 +59,18 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const id = input.evaluationJobId || generateId();
       const names = parseNames(accountId, id, input.job);
       if (await store.jobs.get(accountId, id)) throw alreadyExists(`evaluationJobId: evaluation job "${id}" already exists`);
+      const recorded = await recordedResultsOf(store, accountId, names);
+      if (recorded) {
+        await checkLeaderboards(store, accountId, input.leaderboardIds);
+        return createRecordedJob(store, { principal, id, displayName: input.job.displayName, names, output: recorded, leaderboardIds: input.leaderboardIds });
+      }
       const evaluator = await store.evaluators.get(accountId, names.evaluatorId);
       if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
       const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
-      for (const leaderboardId of input.leaderboardIds) {
-        if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
-      }
-      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      await checkLeaderboards(store, accountId, input.leaderboardIds);
+      const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
+      if (rollout) settings.rollout = rollout;
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
@@ -96,7 +109,10 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
       const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
       const left = rowsTotal - rowsDone;
-      return { rowsTotal, rowsDone, rowsErrored, rowsCached: job.progress.rowsCached ?? 0, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      const view: JobProgressView = { rowsTotal, rowsDone, rowsErrored, rowsCached: job.progress.rowsCached ?? 0, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      // A chunk leased again sends its rollouts again: the count never shows more than the rows.
+      if (job.settings.rollout) view.rolloutsDone = Math.min(rowsTotal, Math.max(rowsDone, job.progress.rolloutsDone ?? 0));
+      return view;
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {
@@ -188,7 +204,8 @@ async function* resultsCsvLines(job: JobRecord, first: ResultWithRow[], rest: As
 
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {
-  const total = job.progress.rowsTotal;
+  // Chunks cut the input rows; each holds all runs of its rows.
+  const total = job.progress.rowsTotal / (job.settings.rollout?.numRuns ?? 1);
   if (mode === 'all') return total > 0 ? [[0, total]] : [];
   if (mode !== 'groupwise') return evenRanges(total, job.settings.chunkRows);
   const keys: string[] = [];
@@ -213,6 +230,12 @@ function parseNames(accountId: string, id: string, input: JobInput): JobNames {
     inputDatasetId: parseResourceName(required(input.inputDataset, 'inputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.inputDataset' }).id,
     outputDatasetId: parseResourceName(required(input.outputDataset, 'outputDataset'), { accountId, collection: 'datasets', field: 'evaluationJob.outputDataset' }).id,
   };
+}
+
+async function checkLeaderboards(store: Store, accountId: string, leaderboardIds: readonly string[]): Promise<void> {
+  for (const leaderboardId of leaderboardIds) {
+    if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
+  }
 }
 
 async function readyInput(store: Store, accountId: string, id: string, name: string): Promise<DatasetRecord> {
@@ -252,7 +275,8 @@ function newJob(args: {
       : { code: 'OK', message: waiting ? `waiting for evaluator "${evaluator.id}" to finish building` : '' },
     evaluatorId: names.evaluatorId, inputDatasetId: names.inputDatasetId, outputDatasetId: names.outputDatasetId,
     inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
-    progress: { rowsTotal: inputDataset.exampleCount, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
+    progress: { rowsTotal: inputDataset.exampleCount * (settings.rollout?.numRuns ?? 1), rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
     metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
+    ...(input.awsS3Config ? { awsS3Config: input.awsS3Config } : {}),
   };
 }

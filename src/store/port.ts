@@ -1,4 +1,4 @@
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
@@ -33,7 +33,8 @@ export interface ListPage<T> {
 }
 
 export interface AccountRepo {
-  create(account: Account): Promise<void>;
+  /** `email` may be left out ('' then), so callers that predate it need not name it. */
+  create(account: Omit<Account, 'email'> & { email?: string }): Promise<void>;
   get(id: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
 }
@@ -75,6 +76,10 @@ export interface DatasetRepo {
     id: string,
     commit: { rowSetId: number; stats: DatasetStats; updateTime: string },
   ): Promise<DatasetRecord | undefined>;
+  /** Records the files of an upload, in order, replacing those of any earlier `:getUploadEndpoint`. */
+  setUploadFiles(accountId: string, id: string, filenames: readonly string[]): Promise<void>;
+  /** The files last registered for upload, in order; [] when none. */
+  getUploadFiles(accountId: string, id: string): Promise<string[]>;
 }
 
 export interface RowRepo {
@@ -95,6 +100,11 @@ export interface RowRepo {
    * uses it; true if dropped. deleteSet drops it unless a row set derives from it.
    */
   deleteSetIfUnused(rowSetId: number): Promise<boolean>;
+  /**
+   * Drops row sets that nothing uses (no dataset, job, staged upload or derived row set) created
+   * before `createdBefore`: what an upload killed midway left. Returns how many were dropped.
+   */
+  sweepOrphans(createdBefore: string): Promise<number>;
 }
 
 export interface SignedUrlRepo {
@@ -108,6 +118,7 @@ export interface SignedUrlRepo {
   /** Upload URLs of one target that hold a staged upload (row set or blob), oldest first. */
   listStaged(accountId: string, targetKind: string, targetId: string): Promise<SignedUrlRecord[]>;
   deleteForTarget(accountId: string, targetKind: string, targetId: string): Promise<void>;
+  /** Drops expired URLs with their staged uploads that nothing else uses; returns how many URLs. */
   deleteExpired(now: string): Promise<number>;
 }
 
@@ -128,7 +139,7 @@ export type EvaluatorPatch = Partial<
     | 'envHash'
     | 'mode'
   >
-> & { updateTime: string };
+> & { updateTime: string; declaredRollout?: DeclaredRollout | null };
 
 export interface EvaluatorRepo {
   /** Throws ALREADY_EXISTS when the id is taken. */
@@ -199,7 +210,13 @@ export interface JobRepo {
   /** A free (or expired) chunk of a runnable job, leased to `owner`; undefined when none. */
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
+  /** Counts finished rollouts into the job's progress (written about once a second per worker). */
+  addRolloutsDone(accountId: string, jobId: string, count: number): Promise<void>;
   releaseChunk(lease: ChunkLease): Promise<void>;
+  /** Owners of live leases whose name starts with `prefix` (a host's workers). */
+  leaseOwners(prefix: string): Promise<string[]>;
+  /** Gives back every chunk `owner` leases (a dead worker's); returns how many. */
+  releaseLeasesOf(owner: string): Promise<number>;
   /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
@@ -272,5 +289,17 @@ export interface Store {
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
   readonly scoreCache: ScoreCacheRepo;
+  /**
+   * Gives the space of deleted data back to the file system where the backend needs telling
+   * (SQLite); `full` allows a full compaction (only when nothing else uses the database yet).
+   * PostgreSQL's autovacuum does this by itself: there it reports nothing.
+   */
+  reclaimSpace(options: { full: boolean }): Promise<SpaceReport | undefined>;
   close(): Promise<void>;
+}
+
+export interface SpaceReport {
+  fileBytesBefore: number;
+  fileBytesAfter: number;
+  freeBytesAfter: number;
 }

@@ -7,6 +7,8 @@ export interface AccountsTable {
   display_name: string;
   create_time: string;
   update_time: string;
+  /** The SDK's Account requires it; '' when the operator gave none. */
+  email: string;
 }
 
 export interface ApiKeysTable {
@@ -36,6 +38,8 @@ export interface DatasetsTable {
   /** JSON of DatasetOrigin. */
   origin: string;
   row_set_id: number | null;
+  /** JSON array of the files the last :getUploadEndpoint registered; '' before any. */
+  upload_files: string;
 }
 
 export interface RowSetsTable {
@@ -99,6 +103,8 @@ export interface EvaluatorsTable {
   env_hash: string;
   /** '' until built; then pointwise, groupwise or all. */
   mode: string;
+  /** JSON of DeclaredRollout (an eval-protocol entry point's), '' for none. */
+  declared_rollout: string;
 }
 
 export interface BlobsTable {
@@ -137,6 +143,8 @@ export interface EvaluationJobsTable {
   rows_errored: number;
   /** Rows answered from the score cache (migration 0014). */
   rows_cached: number;
+  /** Rollouts finished so far (jobs with a rollout step; rollouts of chunks that were leased again count again). */
+  rollouts_done: number;
   start_time: string;
   end_time: string;
   /** metrics.score, kept as a column so leaderboards rank in SQL; 0 until there is one. */
@@ -144,6 +152,8 @@ export interface EvaluationJobsTable {
   metrics: string;
   output_stats: string;
   leaderboard_ids: string;
+  /** JSON of the job's awsS3Config as sent; '' when absent. */
+  aws_s3_config: string;
 }
 
 export interface JobChunksTable {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobRecord, RowResult } from '../../domain/jobs.js';
+import { rolloutSchema, toRolloutInput, toWireRollout } from './rollout.js';
 import type { JobInput, JobProgressView } from '../../services/jobs.js';
 import { outputOnly } from '../validation.js';
 import { jsonShapeProblem } from '../../domain/json-shape.js';
@@ -32,6 +33,7 @@ export const evaluationJobSchema = z.strictObject({
   awsS3Config: z.strictObject({ credentialsSecret: z.string().optional(), iamRoleArn: z.string().optional() }).optional(),
   evaluatorVersion: z.string().max(256).optional(),
   settings: settingsSchema.optional(),
+  rollout: rolloutSchema.optional(),
 });
 
 export const createJobBody = z.strictObject({
@@ -49,10 +51,12 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     outputDataset: body.outputDataset,
     displayName: body.displayName,
     outputStats: body.outputStats,
+    awsS3Config: body.awsS3Config,
     settings: Object.fromEntries(
       Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows, cache: s.cache })
         .filter(([, v]) => v !== undefined),
     ),
+    ...(body.rollout ? { rollout: toRolloutInput(body.rollout) } : {}),
   };
 }
 
@@ -80,7 +84,9 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       cache: job.settings.cache !== false,
     },
     leaderboardIds: job.leaderboardIds,
+    awsS3Config: job.awsS3Config,
     egress: job.settings.egress ?? false,
+    ...(job.settings.rollout ? { rollout: toWireRollout(job.settings.rollout) } : {}),
   };
 }
 

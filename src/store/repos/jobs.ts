@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
-import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
+import { JOB_STATES, RUNNABLE_JOB_STATES, type AwsS3Config, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
 import type { Range } from '../../domain/chunking.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
@@ -11,6 +11,7 @@ import type { Database, EvaluationJobsTable } from '../schema.js';
 import { decodeChunkResults, encodeChunkResults } from './chunk-results.js';
 import { readRowsAt, writeRows } from './row-blocks.js';
 import { writeScoreCache } from './score-cache.js';
+import { leaseOwnersWithPrefix, releaseLeasesOf } from './lease-owners.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
   evaluationJobId: { column: 'id', type: 'string' },
@@ -140,6 +141,10 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
       return rows.map(jobRecordOf);
     },
     leaseChunk: (request) => leaseChunk(db, dialect, request, claim),
+    async addRolloutsDone(accountId, jobId, count) {
+      await db.updateTable('evaluation_jobs').set((eb) => ({ rollouts_done: eb('rollouts_done', '+', count) })).where('account_id', '=', accountId).where('id', '=', jobId).execute();
+    },
+
     async renewLease(lease, expireTime) {
       const result = await db
         .updateTable('job_chunks')
@@ -152,6 +157,8 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    leaseOwners: (prefix) => leaseOwnersWithPrefix(db, prefix),
+    releaseLeasesOf: (owner) => releaseLeasesOf(db, owner),
     async releaseChunk(lease) {
       await chunkWhereOwned(db, lease).set({ state: 'pending', lease_owner: '', lease_expire_time: '' }).execute();
     },
@@ -370,10 +377,11 @@ function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
     status_code: job.status.code, status_message: job.status.message,
     evaluator_id: job.evaluatorId, input_dataset_id: job.inputDatasetId, output_dataset_id: job.outputDatasetId,
     input_row_set_id: job.inputRowSetId, output_row_set_id: job.outputRowSetId, runnable: runnable ? 1 : 0,
-    settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone,
+    settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone, rollouts_done: job.progress.rolloutsDone ?? 0,
     rows_errored: job.progress.rowsErrored, rows_cached: job.progress.rowsCached ?? 0, start_time: job.progress.startTime, end_time: job.progress.endTime,
     score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
     leaderboard_ids: JSON.stringify(job.leaderboardIds),
+    aws_s3_config: job.awsS3Config ? JSON.stringify(job.awsS3Config) : '',
   };
 }
 
@@ -385,10 +393,11 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
     evaluatorId: row.evaluator_id, inputDatasetId: row.input_dataset_id, outputDatasetId: row.output_dataset_id,
     inputRowSetId: Number(row.input_row_set_id), outputRowSetId: Number(row.output_row_set_id),
     settings: JSON.parse(row.settings) as JobSettings,
-    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), rowsCached: Number(row.rows_cached ?? 0), startTime: row.start_time, endTime: row.end_time },
+    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), rolloutsDone: Number(row.rollouts_done ?? 0), rowsCached: Number(row.rows_cached ?? 0), startTime: row.start_time, endTime: row.end_time },
     metrics: JSON.parse(row.metrics) as Record<string, number>,
     outputStats: row.output_stats,
     leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],
+    ...(row.aws_s3_config ? { awsS3Config: JSON.parse(row.aws_s3_config) as AwsS3Config } : {}),
   };
 }
 
