@@ -17,6 +17,7 @@ import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import { lookupScores, type ChunkCache, type ScoreCachePolicy } from './score-cache.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
+import { resolveRowConcurrency } from '../domain/row-concurrency.js';
 
 /** A build's pool unused this long is closed at the slot's next use: idle processes hold memory. */
 const IDLE_POOL_MS = 10 * 60_000;
@@ -51,6 +52,11 @@ export class SlotPools {
     /** The secrets of an account, given to its evaluators' processes only. */
     private readonly secretEnv: SecretEnv = () => Promise.resolve({}),
   ) {}
+
+  /** Whether a build's code is async, once one of its processes in this slot has loaded it. */
+  asyncOf(buildDir: string): boolean | undefined {
+    return this.pools.get(buildDir)?.pool.async;
+  }
 
   setLogSink(sink: (line: string) => void): void {
     this.logSink = sink;
@@ -138,17 +144,37 @@ export interface ScoredChunk {
   fresh?: { idx: number; scored: ScoredRow }[];
 }
 
+/** Cuts a leased chunk to the rows to score now (the rest is given back); undefined when the lease was lost. */
+export type FitLease = (lease: ChunkLease, job: JobRecord, evaluator: EvaluatorRecord, buildDir: string) => Promise<ChunkLease | undefined>;
+
 /**
  * Everything a chunk needs before its rows go to the evaluator, none of it touching the sandbox:
  * a worker prepares its next chunk while the sandbox process scores the current one.
- * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted).
+ * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted); 'lost' when
+ * the lease was lost while the chunk was cut to fit.
  */
-export async function prepareChunk(store: Store, resolveBuild: BuildResolver, lease: ChunkLease, job: JobRecord): Promise<PreparedChunk | 'unavailable'> {
+export async function prepareChunk(
+  store: Store,
+  resolveBuild: BuildResolver,
+  leased: ChunkLease,
+  job: JobRecord,
+  fit: FitLease = (lease) => Promise.resolve(lease),
+): Promise<PreparedChunk | 'unavailable' | 'lost'> {
   const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return 'unavailable';
   const buildDir = await resolveBuild(evaluator);
+  const lease = await fit(leased, job, evaluator, buildDir);
+  if (!lease) return 'lost';
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
   return { lease, job, evaluator, buildDir, input, cache: await lookupScores(store, job, evaluator, input) };
+}
+
+/** Rows one process of a build has in flight at once for this job (1 until a process said it is async). */
+export function rowsInFlight(pools: SlotPools, buildDir: string, job: JobRecord, evaluator: EvaluatorRecord): number {
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
+  const async = pools.asyncOf(buildDir);
+  if (async === undefined) return 1;
+  return async ? concurrency : Math.max(1, threads);
 }
 
 /**
@@ -164,6 +190,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
   const results: RowResult[] = [];
   const fresh: NonNullable<ScoredChunk['fresh']> = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
   const hits = chunk.cache?.hits;
   // Rows the cache answers do not go to the evaluator; the output keeps the chunk's row order.
   const toScore = hits?.size ? input.filter((row) => !hits.has(row.idx)) : input;
@@ -174,7 +201,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
-    const batchOutcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped });
+    const batchOutcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const scored = toScoredRow(batchOutcomes[i]);

@@ -8,6 +8,7 @@ import { createDatasetRepo } from './repos/datasets.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
+import { createOpenAiEvalRepo } from './repos/openai-evals.js';
 import { createRowRepo } from './repos/rows.js';
 import { createScoreCacheRepo } from './repos/score-cache.js';
 import { createSecretRepo } from './repos/secrets.js';
@@ -33,6 +34,7 @@ export function createKyselyStore(
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
     scoreCache: createScoreCacheRepo(db),
+    openaiEvals: createOpenAiEvalRepo(db),
     reclaimSpace: async (options) => reclaimSpace?.(options),
     close: () => db.destroy(),
   };
