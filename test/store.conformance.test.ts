@@ -282,6 +282,43 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect((await store.jobs.listResults(output, { orderBy: 'index desc', pageSize: 2 })).items.map((r) => r.data)).toEqual([expected[2]!.data, expected[1]!.data]);
   });
 
+  it('writes score cache entries with their chunk, per account, marks hits used and evicts the least recently used', async () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    await store.accounts.create({ id: 'other', displayName: 'Other', createTime: nowIso(), updateTime: nowIso() });
+    const set = await store.rows.createSet('acme');
+    await store.jobs.create(jobRecord('cached', set, 4), { runnable: true, ranges: [[0, 1], [1, 2], [2, 3], [3, 4]] });
+    const complete = async (accountId: string, jobId: string, now: string, scoreCache: NonNullable<Parameters<Store['jobs']['completeChunk']>[1]['scoreCache']>) => {
+      const lease = (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
+      expect(lease).toMatchObject({ accountId, jobId });
+      const row = { idx: lease.start, text: '{}' };
+      const result: RowResult = { idx: lease.start, score: 1, isScoreValid: true, errorKind: '', ms: 0, metrics: {} };
+      const output = (await store.jobs.get(accountId, jobId))!.outputRowSetId;
+      expect(await store.jobs.completeChunk(lease, { outputRowSetId: output, rows: [row], results: [result], now, scoreCache })).toBeDefined();
+    };
+    await complete('acme', 'cached', at(1), { entries: [{ key: 'k1', result: 'r1' }, { key: 'k2', result: 'r2' }, { key: 'k3', result: 'r3' }], hitKeys: [], hits: 0 });
+    const results = async (accountId: string, keys: string[]) => new Map([...(await store.scoreCache.lookup(accountId, keys))].map(([k, v]) => [k, v.result]));
+    expect(await store.scoreCache.lookup('acme', ['k1', 'k3', 'nope'])).toEqual(new Map([['k1', { result: 'r1', usedTime: at(1) }], ['k3', { result: 'r3', usedTime: at(1) }]]));
+    // One account's entry never answers another's lookup, even under the same key.
+    expect(await results('other', ['k1', 'k2'])).toEqual(new Map());
+    // A later chunk replaces an entry, marks its hits used and counts them on the job.
+    await complete('acme', 'cached', at(3), { entries: [{ key: 'k3', result: 'r3b' }, { key: 'k4', result: 'r4' }], hitKeys: ['k1'], hits: 2 });
+    expect(await store.scoreCache.count('acme')).toBe(4);
+    expect((await store.scoreCache.lookup('acme', ['k1']).then((m) => m.get('k1')))!.usedTime).toBe(at(3));
+    expect((await store.jobs.get('acme', 'cached'))!.progress.rowsCached).toBe(2);
+    // k2 was used last at 1 (k1, k3 and k4 at 3): it goes first.
+    await complete('acme', 'cached', at(4), { entries: [], hitKeys: [], hits: 0, evictBeyond: 3 });
+    expect([...(await store.scoreCache.lookup('acme', ['k1', 'k2', 'k3', 'k4'])).keys()].sort()).toEqual(['k1', 'k3', 'k4']);
+    // Entries used at one time are ordered by key, so a bound is met exactly.
+    await complete('acme', 'cached', at(5), { entries: [], hitKeys: [], hits: 0, evictBeyond: 2 });
+    expect(await results('acme', ['k1', 'k2', 'k3', 'k4'])).toEqual(new Map([['k3', 'r3b'], ['k4', 'r4']]));
+    expect((await store.jobs.get('acme', 'cached'))!.progress.rowsCached).toBe(2);
+    // The other account's entries live and go on their own.
+    await store.jobs.create({ ...jobRecord('theirs', await store.rows.createSet('other'), 1), accountId: 'other' }, { runnable: true, ranges: [[0, 1]] });
+    await complete('other', 'theirs', at(6), { entries: [{ key: 'k3', result: 'theirs' }], hitKeys: [], hits: 0, evictBeyond: 5 });
+    expect(await results('other', ['k3', 'k4'])).toEqual(new Map([['k3', 'theirs']]));
+    expect(await results('acme', ['k3'])).toEqual(new Map([['k3', 'r3b']]));
+  });
+
   it('lets a signed upload URL be claimed once, and released after a failure', async () => {
     const record = {
       tokenHash: 'tok', accountId: 'acme', purpose: 'upload' as const, targetKind: 'dataset' as const, targetId: 'd',

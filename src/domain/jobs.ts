@@ -48,6 +48,8 @@ export interface JobSettings {
   chunkRows: number;
   /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
   egress: boolean;
+  /** Reuse scores of the same build, settings and row text (runner/score-cache.ts). @default true */
+  cache?: boolean;
   /**
    * Chunks were planned by Tally (no `chunkRows` given): workers may score a leased chunk's first
    * rows only and give the rest back as a chunk of its own (domain/chunking.ts rowsToScoreNow).
@@ -67,6 +69,8 @@ export interface JobProgress {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rows answered from the score cache instead of the evaluator (absent on records made before it). */
+  rowsCached?: number;
   /** Rollouts finished so far, in a job with a rollout step (rows are done once scored and written). */
   rolloutsDone?: number;
   /** When the first chunk was leased; '' before. */

@@ -41,6 +41,8 @@ export interface OutputStats {
   /** Seconds from the first lease to the last chunk, and rows per second over it. */
   wallSeconds: number;
   rowsPerSecond: number;
+  /** Rows the score cache answered (set when the job finishes). */
+  cacheHits?: number;
 }
 
 const BOOTSTRAP_RESAMPLES = 2000;

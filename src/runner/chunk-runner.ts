@@ -14,6 +14,7 @@ import type { SecretEnv } from '../services/secrets.js';
 import type { Store } from '../store/index.js';
 import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
+import { lookupScores, type ChunkCache, type ScoreCachePolicy } from './score-cache.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
 import { evaluatorOfJob } from './job-evaluator.js';
@@ -132,12 +133,16 @@ export interface PreparedChunk {
   evaluator: EvaluatorRecord;
   buildDir: string;
   input: { idx: number; data: string }[];
+  /** The rows the score cache answers, when the job uses it (runner/score-cache.ts). */
+  cache?: ChunkCache | undefined;
 }
 
 /** A chunk's output rows and results, in row order, ready to write. */
 export interface ScoredChunk {
   rows: OutputRow[];
   results: RowResult[];
+  /** The outcomes the evaluator gave (not the cache's), for the score cache. */
+  fresh?: { idx: number; scored: ScoredRow }[];
 }
 
 /** Cuts a leased chunk to the rows to score now (the rest is given back); undefined when the lease was lost. */
@@ -162,7 +167,7 @@ export async function prepareChunk(
   const lease = await fit(leased, job, evaluator, buildDir);
   if (!lease) return 'lost';
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
-  return { lease, job, evaluator, buildDir, input };
+  return { lease, job, evaluator, buildDir, input, cache: await lookupScores(store, job, evaluator, input) };
 }
 
 /** Rows one process of a build has in flight at once for this job (1 until a process said it is async). */
@@ -184,28 +189,41 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
   const pool = await pools.poolFor(chunk.buildDir, evaluator.accountId, job.settings.egress === true);
   const rows: ScoredChunk['rows'] = [];
   const results: RowResult[] = [];
+  const fresh: NonNullable<ScoredChunk['fresh']> = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
   const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
-  for (const batch of grouped ? groupsOf(input, evaluator.mode === 'all') : slices(input, BATCH_ROWS)) {
+  const hits = chunk.cache?.hits;
+  // Rows the cache answers do not go to the evaluator; the output keeps the chunk's row order.
+  const toScore = hits?.size ? input.filter((row) => !hits.has(row.idx)) : input;
+  const outcomes = new Map<number, ScoredRow>(hits);
+  for (const batch of grouped ? groupsOf(toScore, evaluator.mode === 'all') : slices(toScore, BATCH_ROWS)) {
     if (signal.aborted) return 'stopped';
     // The stored texts go to the evaluator and into the output rows without a parse in between.
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
-    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
+    const batchOutcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
-      const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));
-      rows.push(output.row);
-      results.push(output.result);
+      const scored = toScoredRow(batchOutcomes[i]);
+      outcomes.set(row.idx, scored);
+      fresh.push({ idx: row.idx, scored });
     });
   }
-  return { rows, results };
+  for (const row of input) {
+    const output = toOutputRowFromText(row.data, row.idx, outcomes.get(row.idx)!);
+    rows.push(output.row);
+    results.push(output.result);
+  }
+  return { rows, results, fresh };
 }
 
 /** Writes a scored chunk (rows, results, counters, done) in one transaction, if the lease still holds. */
-export async function writeChunk(store: Store, { lease, job }: PreparedChunk, scored: ScoredChunk): Promise<ChunkOutcome> {
-  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso() });
+export async function writeChunk(store: Store, chunk: PreparedChunk, scored: ScoredChunk, cachePolicy?: ScoreCachePolicy): Promise<ChunkOutcome> {
+  const { lease, job } = chunk;
+  // The chunk's part of the score cache commits with it (runner/score-cache.ts).
+  const scoreCache = chunk.cache && cachePolicy ? cachePolicy(job, chunk.cache, scored.fresh ?? []) : undefined;
+  const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso(), scoreCache });
   return written ? { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress } : { kind: 'lost' };
 }
 

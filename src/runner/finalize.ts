@@ -25,6 +25,9 @@ async function writeResults(store: Store, job: JobRecord, final: { state: JobSta
   const endTime = job.progress.endTime || nowIso();
   const wallSeconds = job.progress.startTime ? (Date.parse(endTime) - Date.parse(job.progress.startTime)) / 1000 : 0;
   const { metrics, outputStats } = accumulator.finish({ wallSeconds });
+  // Rows the score cache answered (runner/score-cache.ts). A run's count, like its timings, so it
+  // sits with them in outputStats: `metrics` stay what any run over the same rows reports.
+  outputStats.cacheHits = job.progress.rowsCached ?? 0;
   if (rollout) Object.assign(metrics, rollout.finish());
   const input = await store.datasets.get(job.accountId, job.inputDatasetId);
   const stats: DatasetStats = {

@@ -103,7 +103,7 @@ async function finish(ctx: WorkerContext, claimed: ClaimedChunk, outcome: ScoreO
   const { lease, job } = claimed;
   try {
     if (outcome.kind === 'error') return await store.jobs.releaseChunk(lease);
-    const written = outcome.kind === 'scored' ? await writeChunk(store, claimed.prepared as PreparedChunk, outcome.scored) : outcome;
+    const written = outcome.kind === 'scored' ? await writeChunk(store, claimed.prepared as PreparedChunk, outcome.scored, ctx.cachePolicy) : outcome;
     await store.jobs.appendLog(job.accountId, job.id, claimed.logLines.splice(0));
     if (written.kind === 'stopped') await afterStop(ctx, lease);
     if (written.kind === 'unavailable') await evaluatorUnavailable(ctx, lease, job);

@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.js';
 import type { JobPace } from './job-pace.js';
+import type { ScoreCachePolicy } from './score-cache.js';
 import type { BuildResolver } from './local-builds.js';
 import type { RolloutStage } from './rollout/index.js';
 
@@ -16,6 +17,8 @@ export interface WorkerContext {
   readonly rollouts: RolloutStage;
   /** The per-row time this worker has seen of each job (chunk sizes follow it). */
   readonly pace: JobPace;
+  /** The score cache's part of each written chunk (runner/score-cache.ts). */
+  readonly cachePolicy: ScoreCachePolicy;
   /** The abort controllers of the chunks this worker holds (stop() aborts them). */
   readonly inFlight: Set<AbortController>;
   readonly log: (line: string) => void;

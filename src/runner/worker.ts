@@ -13,6 +13,7 @@ import { createRolloutStage } from './rollout/index.js';
 import { describeError, pipeline, type Slot } from './slot-pipeline.js';
 import { createSweeper } from './sweeper.js';
 import type { Wakeup } from './wakeup.js';
+import { createScoreCachePolicy, type ScoreCacheOptions } from './score-cache.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerOptions {
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   builder?: EvaluatorBuilder;
   /** The secrets of an account, given to its evaluators' sandboxes only. */
   secretEnv?: SecretEnv;
+  /** The score cache's bound (entries per account). */
+  scoreCache?: ScoreCacheOptions;
   /** Rollout requests per second by endpoint origin (config rolloutRateLimits). @default none */
   rolloutRateLimits?: ReadonlyMap<string, number>;
   log?: (line: string) => void;
@@ -68,6 +71,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
       recordProgress: (accountId, jobId, count) => store.jobs.addRolloutsDone(accountId, jobId, count),
     }),
     pace: new JobPace(),
+    cachePolicy: createScoreCachePolicy(options.scoreCache),
     inFlight: new Set(),
     log,
     isRunning: () => running,

@@ -34,6 +34,8 @@ export interface JobProgressView {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rows answered from the score cache. */
+  rowsCached: number;
   /** Tally: rows/s over about the last minute (services/job-progress.ts); absent until an interval was seen. */
   recentRowsPerSecond?: number;
   /** Tally: rows of the job's leased chunks, being scored now (read on a single job's GET only). */
@@ -122,7 +124,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       // The time left follows the recent pace once there is one: a slow job's start says little.
       const pace = recent !== undefined && recent > 0 ? recent : rowsPerSecond;
       const view: JobProgressView = {
-        rowsTotal, rowsDone, rowsErrored, rowsPerSecond,
+        rowsTotal, rowsDone, rowsErrored, rowsCached: job.progress.rowsCached ?? 0, rowsPerSecond,
         ...(recent === undefined ? {} : { recentRowsPerSecond: recent }),
         estimatedSecondsLeft: isTerminal(job.state) ? 0 : pace > 0 ? left / pace : null,
       };

@@ -11,6 +11,7 @@ import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
 import { createOpenAiEvalRepo } from './repos/openai-evals.js';
 import { createRowRepo } from './repos/rows.js';
+import { createScoreCacheRepo } from './repos/score-cache.js';
 import { createSecretRepo } from './repos/secrets.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
@@ -34,6 +35,7 @@ export function createKyselyStore(
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
+    scoreCache: createScoreCacheRepo(db),
     openaiEvals: createOpenAiEvalRepo(db),
     reclaimSpace: async (options) => reclaimSpace?.(options),
     close: () => db.destroy(),

@@ -203,6 +203,12 @@ export interface ChunkCompletion {
   rows: OutputRow[];
   results: RowResult[];
   now: string;
+  /**
+   * The chunk's part of the score cache, written in the same transaction: new entries, the keys
+   * it hit (marked used), how many rows those answered (added to the job's `rowsCached`), and
+   * when set, the bound to evict the account's least recently used entries beyond.
+   */
+  scoreCache?: { entries: { key: string; result: string }[]; hitKeys: string[]; hits: number; evictBeyond?: number | undefined } | undefined;
 }
 
 export interface JobRepo {
@@ -288,6 +294,16 @@ export interface SecretRepo {
   delete(accountId: string, id: string): Promise<boolean>;
 }
 
+/**
+ * The score cache: evaluations by account and key (runner/score-cache.ts makes the keys). An
+ * account's entries answer only that account's lookups.
+ */
+export interface ScoreCacheRepo {
+  /** The stored results of those keys that are cached, and when each was last used, by key. Writes come with a chunk (ChunkCompletion.scoreCache). */
+  lookup(accountId: string, keys: readonly string[]): Promise<Map<string, { result: string; usedTime: string }>>;
+  count(accountId: string): Promise<number>;
+}
+
 /** The OpenAI Evals face's metadata (migration 0017); the work itself is Tally's jobs. */
 export interface OpenAiEvalRepo {
   createEval(record: OpenAiEvalRecord): Promise<void>;
@@ -317,6 +333,7 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
+  readonly scoreCache: ScoreCacheRepo;
   readonly openaiEvals: OpenAiEvalRepo;
   /**
    * Gives the space of deleted data back to the file system where the backend needs telling

@@ -156,6 +156,8 @@ export interface EvaluationJobsTable {
   rows_total: number;
   rows_done: number;
   rows_errored: number;
+  /** Rows answered from the score cache (migration 0014). */
+  rows_cached: number;
   /** Rollouts finished so far (jobs with a rollout step; rollouts of chunks that were leased again count again). */
   rollouts_done: number;
   start_time: string;
@@ -268,6 +270,14 @@ export interface Database {
   leaderboards: LeaderboardsTable;
   leaderboard_jobs: LeaderboardJobsTable;
   secrets: SecretsTable;
+  score_cache: ScoreCacheTable;
   openai_evals: OpenAiEvalsTable;
   openai_eval_runs: OpenAiEvalRunsTable;
+}
+
+export interface ScoreCacheTable {
+  account_id: string;
+  cache_key: string;
+  result: string;
+  used_time: string;
 }

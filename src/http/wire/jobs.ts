@@ -13,6 +13,7 @@ const settingsSchema = z.strictObject({
   maxErrorRate: z.number().min(0).max(1).optional(),
   concurrency: z.number().int().min(0).max(1024).optional(),
   chunkRows: z.number().int().min(1).max(100_000).optional(),
+  cache: z.boolean().optional(),
   maxConcurrentEvaluations: z.number().int().min(1).max(MAX_CONCURRENT_EVALUATIONS_LIMIT).optional(),
   evaluationThreads: z.number().int().min(0).max(MAX_EVALUATION_THREADS).optional(),
 });
@@ -56,7 +57,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     awsS3Config: body.awsS3Config,
     evaluatorVersion: body.evaluatorVersion,
     settings: Object.fromEntries(
-      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows, maxConcurrentEvaluations: s.maxConcurrentEvaluations, evaluationThreads: s.evaluationThreads })
+      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows, maxConcurrentEvaluations: s.maxConcurrentEvaluations, evaluationThreads: s.evaluationThreads, cache: s.cache })
         .filter(([, v]) => v !== undefined),
     ),
     ...(body.rollout ? { rollout: toRolloutInput(body.rollout) } : {}),
@@ -84,6 +85,7 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       maxErrorRate: job.settings.maxErrorRate,
       concurrency: job.settings.concurrency,
       chunkRows: job.settings.chunkRows,
+      cache: job.settings.cache !== false,
       ...(job.settings.maxConcurrentEvaluations === undefined ? {} : { maxConcurrentEvaluations: job.settings.maxConcurrentEvaluations }),
       ...(job.settings.evaluationThreads === undefined ? {} : { evaluationThreads: job.settings.evaluationThreads }),
     },

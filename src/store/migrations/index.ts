@@ -14,6 +14,7 @@ import * as accountEmailJobS3 from './0011-a-account-email-job-s3.js';
 import * as datasetUploadFiles from './0011-b-dataset-upload-files.js';
 import * as evaluatorRevisions from './0011-c-evaluator-revisions.js';
 import * as declaredRollout from './0013-declared-rollout.js';
+import * as scoreCache from './0014-score-cache.js';
 import * as openaiEvals from './0017-openai-evals.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0011-b-dataset-upload-files': datasetUploadFiles,
   '0011-c-evaluator-revisions': evaluatorRevisions,
   '0013-declared-rollout': declaredRollout,
+  '0014-score-cache': scoreCache,
   '0017-openai-evals': openaiEvals,
 };
 

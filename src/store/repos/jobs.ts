@@ -10,6 +10,7 @@ import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '
 import type { Database, EvaluationJobsTable } from '../schema.js';
 import { decodeChunkResults, encodeChunkResults } from './chunk-results.js';
 import { readRowsAt, writeRows } from './row-blocks.js';
+import { writeScoreCache } from './score-cache.js';
 import { leaseOwnersWithPrefix, releaseLeasesOf } from './lease-owners.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
@@ -360,6 +361,7 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
     .where('id', '=', lease.jobId)
     .returning(['rows_done', 'rows_errored'])
     .executeTakeFirst();
+  if (c.scoreCache) await writeScoreCache(tx, lease, c.scoreCache, c.now);
   const remaining = await tx
     .selectFrom('job_chunks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -407,7 +409,7 @@ function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
     evaluator_id: job.evaluatorId, input_dataset_id: job.inputDatasetId, output_dataset_id: job.outputDatasetId,
     input_row_set_id: job.inputRowSetId, output_row_set_id: job.outputRowSetId, runnable: runnable ? 1 : 0,
     settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone, rollouts_done: job.progress.rolloutsDone ?? 0,
-    rows_errored: job.progress.rowsErrored, start_time: job.progress.startTime, end_time: job.progress.endTime,
+    rows_errored: job.progress.rowsErrored, rows_cached: job.progress.rowsCached ?? 0, start_time: job.progress.startTime, end_time: job.progress.endTime,
     score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
     leaderboard_ids: JSON.stringify(job.leaderboardIds),
     aws_s3_config: job.awsS3Config ? JSON.stringify(job.awsS3Config) : '',
@@ -423,7 +425,7 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
     evaluatorId: row.evaluator_id, inputDatasetId: row.input_dataset_id, outputDatasetId: row.output_dataset_id,
     inputRowSetId: Number(row.input_row_set_id), outputRowSetId: Number(row.output_row_set_id),
     settings: JSON.parse(row.settings) as JobSettings,
-    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), rolloutsDone: Number(row.rollouts_done ?? 0), startTime: row.start_time, endTime: row.end_time },
+    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), rolloutsDone: Number(row.rollouts_done ?? 0), rowsCached: Number(row.rows_cached ?? 0), startTime: row.start_time, endTime: row.end_time },
     metrics: JSON.parse(row.metrics) as Record<string, number>,
     outputStats: row.output_stats,
     leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],

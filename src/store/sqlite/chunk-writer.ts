@@ -30,6 +30,21 @@ const insertRow = db.prepare('insert into rows (row_set_id, idx, data) values (?
 const counters = db.prepare('update evaluation_jobs set rows_done = rows_done + ?, rows_errored = rows_errored + ?, update_time = ? ' +
   'where account_id = ? and id = ? returning rows_done, rows_errored');
 const remaining = db.prepare("select count(*) as n from job_chunks where account_id = ? and job_id = ? and state != 'done'");
+// The score cache's part of a chunk (repos/score-cache.ts writeScoreCache, the same statements).
+const cachePut = db.prepare('insert into score_cache (account_id, cache_key, result, used_time) values (?, ?, ?, ?) ' +
+  'on conflict (account_id, cache_key) do update set result = excluded.result, used_time = excluded.used_time');
+const cacheTouch = db.prepare('update score_cache set used_time = ? where account_id = ? and cache_key = ?');
+const cacheHits = db.prepare('update evaluation_jobs set rows_cached = rows_cached + ? where account_id = ? and id = ?');
+const cacheBoundary = db.prepare('select used_time, cache_key from score_cache where account_id = ? order by used_time desc, cache_key desc limit 1 offset ?');
+const cacheEvict = db.prepare('delete from score_cache where account_id = ? and (used_time < ? or (used_time = ? and cache_key <= ?))');
+function writeScoreCache(lease, cache, now) {
+  for (const e of cache.entries) cachePut.run(lease.accountId, e.key, e.result, now);
+  for (const key of cache.hitKeys) cacheTouch.run(now, lease.accountId, key);
+  if (cache.hits > 0) cacheHits.run(cache.hits, lease.accountId, lease.jobId);
+  if (cache.evictBeyond === undefined) return;
+  const boundary = cacheBoundary.get(lease.accountId, cache.evictBeyond);
+  if (boundary) cacheEvict.run(lease.accountId, boundary.used_time, boundary.used_time, boundary.cache_key);
+}
 
 // One statement for up to BATCH results: binding them row by row cost twice as much.
 const BATCH = 1000;
@@ -67,6 +82,7 @@ const complete = db.transaction((m) => {
   let errored = 0;
   for (const kind of c.errorKind) if (kind !== '') errored++;
   const after = counters.get(c.idx.length, errored, m.now, lease.accountId, lease.jobId);
+  if (m.scoreCache) writeScoreCache(lease, m.scoreCache, m.now);
   const left = remaining.get(lease.accountId, lease.jobId);
   return { remainingChunks: Number(left.n), progress: after && { rowsDone: Number(after.rows_done), rowsErrored: Number(after.rows_errored) } };
 });
@@ -167,7 +183,7 @@ export function startChunkWriter(path: string, pragmas: readonly string[], { onT
       // practice) cross as they are.
       const blocks = encodeBlocks(completion.rows, { derived: true });
       const rows = blocks ? undefined : completion.rows.map((row) => [row.idx, outputRowText(row)]);
-      return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results) });
+      return send<ChunkWritten>({ op: 'complete', lease, set: completion.outputRowSetId, now: completion.now, blocks, rows, results: encodeChunkResults(completion.results), scoreCache: completion.scoreCache });
     },
     async close() {
       closing = true;
