@@ -6,6 +6,7 @@ import { buildHttpApp } from './http/app.js';
 import { createPreviewRunner } from './runner/preview.js';
 import { createWakeup, type Wakeup } from './runner/wakeup.js';
 import { createWorker, type Worker } from './runner/worker.js';
+import { parseRateLimits } from './runner/rollout/index.js';
 import { createEvaluatorRuntime, type EvaluatorRuntime } from './runtime.js';
 import { createServices, type Services } from './services/index.js';
 import { createRateLimiter } from './services/rate-limit.js';
@@ -94,6 +95,7 @@ export function startWorker(
     accountConcurrency: config.accountConcurrency,
     builder: runtime.builder,
     secretEnv: createSecretEnv(store, secretCipherOf(config)),
+    rolloutRateLimits: parseRateLimits(config.rolloutRateLimits),
     wakeup,
     log,
   });

@@ -148,6 +148,9 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.rows.read(output, -1, 100)).toEqual(all);
     expect(await store.rows.read(output, 1, 3)).toEqual(all.slice(2, 5));
     expect(await store.rows.read(output, 6, 3)).toEqual([]);
+    // By index, in any order, across blocks; indexes past the end are left out.
+    expect(await store.rows.readAt(output, [5, 0, 3, 9])).toEqual(new Map([5, 0, 3].map((i) => [i, stored(i)])));
+    expect(await store.rows.readAt(output, [])).toEqual(new Map());
     const results = await store.jobs.readResults(output, -1, 100);
     expect(results.map((r) => r.idx)).toEqual(written);
     expect(results).toEqual(written.map(result));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ApiClient, Json } from './api-client.js';
 import { withClientOptions } from './client-config.js';
 import { clientAction, idOf, listAll, printJson, usageError, type ClientContext } from './client-command.js';
+import { registerCompareCommand } from './compare-command.js';
 import { isSuccessful, jobSummary, metricsTable, shortState, watchJob } from './job-view.js';
 import { formatNumber, table, type Output } from './terminal.js';
 
@@ -39,6 +40,7 @@ export function registerJobCommands(program: Command): void {
     .option('--worst <n>', 'only the N lowest-scoring rows')
     .option('--format <format>', `output format: ${RESULT_FORMATS.join(', ')}`, 'table')
     .action(clientAction(async (context, id) => resultsCommand(context, id!)));
+  registerCompareCommand(job);
 }
 
 const last = (name: unknown) => String(name ?? '').split('/').pop();

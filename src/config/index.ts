@@ -81,6 +81,12 @@ export const configSchema = z.strictObject({
   rateLimitPerMinute: z.coerce.number().int().min(0).default(6000),
   /** Requests a key may make at once before the per-minute rate applies. @default 200 */
   rateLimitBurst: z.coerce.number().int().min(1).default(200),
+  /**
+   * Requests per second a worker sends to a rollout endpoint, by origin:
+   * `https://api.example.com=5,http://10.0.0.2:8000=50`. Endpoints not named are not limited
+   * (beyond each job's maxConcurrentRollouts). @default ""
+   */
+  rolloutRateLimits: z.string().default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -107,6 +113,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_SECRET_KEY: 'secretKey',
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
+  TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
 };
 
 export function loadConfig({

@@ -7,6 +7,7 @@
  *   that expires (the worker died) makes the chunk available to any worker again.
  * - progress: rows done and errored so far, kept on the job as chunks complete.
  */
+import type { RolloutSettings, RolloutStat } from './rollout.js';
 import type { ResourceStatus } from './types.js';
 
 export const JOB_STATES = [
@@ -47,6 +48,8 @@ export interface JobSettings {
   chunkRows: number;
   /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
   egress: boolean;
+  /** A model call before scoring (domain/rollout.ts); absent: the rows are scored as they are. */
+  rollout?: RolloutSettings;
 }
 
 export const DEFAULT_JOB_SETTINGS: JobSettings = { perRowTimeoutMs: 60_000, maxErrorRate: 0.5, concurrency: 0, chunkRows: 1000, egress: false };
@@ -104,6 +107,8 @@ export interface RowResult {
   errorKind: string;
   ms: number;
   metrics: Record<string, number>;
+  /** What the row's rollout did, in a job with a rollout step. */
+  rollout?: RolloutStat;
 }
 
 export function isTerminal(state: JobState): boolean {

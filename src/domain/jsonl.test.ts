@@ -379,3 +379,27 @@ describe('scanJsonl', () => {
     await expect(scanJsonl(chunks(''), {}, 0).next()).rejects.toThrow(RangeError);
   });
 });
+
+describe('JsonlScanner row shape limits', () => {
+  const nested = (depth: number) => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+
+  it('accepts 256 levels and refuses 257, naming the line', () => {
+    const { rows, scanner } = scanText(`{"ok":1}\n${nested(256)}\n${nested(257)}\n`);
+    expect(rows.map((r) => r.line)).toEqual([1, 2]);
+    expect(scanner.errors).toEqual([{ line: 3, problem: 'nested deeper than the limit of 256 levels' }]);
+  });
+
+  it('refuses an integer literal of more than 4300 digits, naming the line', () => {
+    const big = '9'.repeat(4301);
+    const { rows, scanner } = scanText(`{"n":${'9'.repeat(4300)}}\n{"n":-${big}}\n`);
+    expect(rows.map((r) => r.line)).toEqual([1]);
+    expect(scanner.errors).toEqual([{ line: 2, problem: 'an integer of 4301 digits is over the limit of 4300 digits' }]);
+  });
+
+  it('accepts long floats and brackets, quotes and digits inside strings', () => {
+    const text = `{"f":${'1'.repeat(5000)}.5,"s":"${'['.repeat(300)}\\"${'7'.repeat(5000)}"}\n`;
+    const { rows, scanner } = scanText(text);
+    expect(scanner.errorCount).toBe(0);
+    expect(rows).toHaveLength(1);
+  });
+});

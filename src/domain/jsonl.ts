@@ -6,6 +6,7 @@
  * to be over the limit), and reports errors by 1-based line number so users can fix their file.
  */
 import { isUtf8 } from 'node:buffer';
+import { jsonShapeProblem } from './json-shape.js';
 
 export interface JsonlLimits {
   /** Longest accepted line in bytes, without its line ending. */
@@ -177,6 +178,8 @@ export class JsonlScanner {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.#fail(line, `not a JSON object (got ${jsonKind(value)})`);
     }
+    const shapeProblem = jsonShapeProblem(buf, s, e);
+    if (shapeProblem) return this.#fail(line, shapeProblem);
     const row = value as Record<string, unknown>;
     this.#stats.add(row);
     rows.push({ line, text, value: row });

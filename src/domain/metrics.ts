@@ -163,20 +163,20 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
 }
 
 /** FNV-1a over the scores' bytes: the bootstrap's seed is a function of the data alone. */
-function seedOf(values: Float64Array): number {
+export function seedOf(values: Float64Array): number {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   let h = 2166136261;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
   return h >>> 0;
 }
 
-function hashSeed(seed: string): number {
+export function hashSeed(seed: string): number {
   let h = 2166136261;
   for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
   return h >>> 0;
 }
 
-function mulberry32(state: number): () => number {
+export function mulberry32(state: number): () => number {
   let a = state;
   return () => {
     a = (a + 0x6d2b79f5) | 0;

@@ -68,3 +68,23 @@ export function generateId(): string {
 export function truncate(value: string, max = 80): string {
   return value.length <= max ? value : `${value.slice(0, max)}…`;
 }
+
+/**
+ * A request may name only its own account's resources. Checks a name a body carries (a parent,
+ * a resource name, a secret's name): `accounts/{other}/...` is refused naming `field`; bare ids
+ * and other text are left to the field's own validation.
+ */
+export function assertOwnAccountName(value: string, { accountId, field }: { accountId: string; field: string }): void {
+  if (!value.startsWith('accounts/')) return;
+  const owner = value.split('/')[1] ?? '';
+  if (owner === accountId) return;
+  throw invalidArgument(
+    `${field}: "${truncate(value)}" names the account "${truncate(owner, 63)}"; a request to account "${accountId}" may name only its own resources`,
+  );
+}
+
+/** `parent` on a create is the account itself: `accounts/{accountId}`. */
+export function assertOwnParent(value: string, { accountId, field }: { accountId: string; field: string }): void {
+  assertOwnAccountName(value, { accountId, field });
+  if (value !== `accounts/${accountId}`) throw invalidArgument(`${field}: "${truncate(value)}" is not "accounts/${accountId}"`);
+}

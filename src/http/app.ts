@@ -11,6 +11,7 @@ import { registerRoutes } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { evaluatorRoutes } from './routes/evaluators.js';
+import { comparisonRoutes } from './routes/comparisons.js';
 import { jobRoutes } from './routes/jobs.js';
 import { leaderboardRoutes } from './routes/leaderboards.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -72,6 +73,7 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
     ...datasetRoutes(services.datasets),
     ...evaluatorRoutes(services.evaluators, services.previews),
     ...jobRoutes(services.jobs),
+    ...comparisonRoutes(services.comparisons),
     ...leaderboardRoutes(services.leaderboards, services.jobs),
     ...secretRoutes(services.secrets),
     ...signedUrlRoutes(services.transfers),

@@ -34,6 +34,8 @@ export interface RouteSpec<B = unknown, Q = unknown> {
   /** JSON body schema. Absent for routes whose body is a stream (`rawBody`). */
   body?: z.ZodType<B>;
   rawBody?: 'multipart' | 'octet-stream';
+  /** Dotted paths of body fields that carry resource names (`[]` for arrays): another account's are refused. `parent` is always checked. */
+  bodyNames?: readonly string[];
   query?: z.ZodType<Q>;
   handler(ctx: RouteContext<B, Q>): Promise<unknown>;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArgument, notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { AccountService } from '../services/accounts.js';
+import { refuseForeignNames } from './account-names.js';
 import type { AnyRouteSpec } from './route.js';
 import { parseInput } from './validation.js';
 
@@ -90,6 +91,7 @@ async function dispatch({
   if (!spec) throw notFound(verb ? `unknown method ":${verb}" for ${request.method} ${request.url.split('?')[0]}` : `no route for ${request.method} ${request.url.split('?')[0]}`);
   const principal = await authenticate(spec, request, params, accounts, hooks);
   const body = spec.body ? parseInput(spec.body, jsonBodyOf(request), '') : (undefined as never);
+  if (spec.body && params['accountId'] !== undefined) refuseForeignNames(body, params['accountId'], spec.bodyNames);
   const query = spec.query ? parseInput(spec.query, request.query ?? {}, '') : (undefined as never);
   const result = await spec.handler({ params, body, query, principal, baseUrl: baseUrlOf(request), request, reply });
   return reply.sent ? reply : result;

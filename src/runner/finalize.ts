@@ -1,4 +1,5 @@
 import { MetricsAccumulator } from '../domain/metrics.js';
+import { RolloutAccumulator } from '../domain/rollout-metrics.js';
 import type { JobRecord, JobState } from '../domain/jobs.js';
 import { nowIso, type DatasetStats } from '../domain/types.js';
 import type { Store } from '../store/index.js';
@@ -13,15 +14,18 @@ const CHUNK_PAGE = 20;
  */
 async function writeResults(store: Store, job: JobRecord, final: { state: JobState; message: string }): Promise<void> {
   const accumulator = new MetricsAccumulator();
+  const rollout = job.settings.rollout && new RolloutAccumulator(job.settings.rollout.numRuns, job.settings.rollout.passThreshold);
   for (let after = -1; ; ) {
     const chunks = await store.jobs.readChunkResults(job, after, CHUNK_PAGE);
     if (chunks.length === 0) break;
     for (const chunk of chunks) for (const result of chunk.results) accumulator.add(result);
+    if (rollout) for (const chunk of chunks) for (const result of chunk.results) rollout.add(result);
     after = chunks[chunks.length - 1]!.index;
   }
   const endTime = job.progress.endTime || nowIso();
   const wallSeconds = job.progress.startTime ? (Date.parse(endTime) - Date.parse(job.progress.startTime)) / 1000 : 0;
   const { metrics, outputStats } = accumulator.finish({ wallSeconds });
+  if (rollout) Object.assign(metrics, rollout.finish());
   const input = await store.datasets.get(job.accountId, job.inputDatasetId);
   const stats: DatasetStats = {
     exampleCount: outputStats.rowCount,

@@ -12,6 +12,7 @@ import type { SecretEnv } from '../services/secrets.js';
 import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
 import type { Wakeup } from './wakeup.js';
+import { createRolloutStage, rolloutAndScore } from './rollout/index.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
 
 export interface WorkerOptions {
@@ -29,6 +30,8 @@ export interface WorkerOptions {
   builder?: EvaluatorBuilder;
   /** The secrets of an account, given to its evaluators' sandboxes only. */
   secretEnv?: SecretEnv;
+  /** Rollout requests per second by endpoint origin (config rolloutRateLimits). @default none */
+  rolloutRateLimits?: ReadonlyMap<string, number>;
   log?: (line: string) => void;
 }
 
@@ -69,6 +72,7 @@ const MIN_ROWS_FOR_ERROR_RATE = 100;
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
+  const rollouts = createRolloutStage({ secretEnv: options.secretEnv ?? (() => Promise.resolve({})), rateLimits: options.rolloutRateLimits ?? new Map() });
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   let running = false;
   const loops: Promise<void>[] = [];
@@ -198,7 +202,10 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     // The process scores one chunk at a time: what it prints now belongs to this chunk's job.
     pools.setLogSink((text) => claimed.logLines.push({ time: nowIso(), text }));
     try {
-      const scored = await scoreChunk(pools, prepared, claimed.abort.signal);
+      // A job with a rollout step calls its model between prepare and score (runner/rollout/).
+      const scored = prepared.job.settings.rollout
+        ? await rolloutAndScore(rollouts, pools, prepared, { signal: claimed.abort.signal, stillRunnable: () => stillRunnable(claimed.lease) })
+        : await scoreChunk(pools, prepared, claimed.abort.signal);
       return scored === 'stopped' ? { kind: 'stopped' } : { kind: 'scored', scored };
     } catch (error) {
       return { kind: 'error', error };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,9 +22,11 @@ describe('bubblewrapArgv', () => {
     expect(argv.slice(0, 7)).toEqual(['prlimit', '--as=1073741824', '--cpu=60', '--nproc=32', '--fsize=16777216', '--nofile=256', '--']);
     expect(argv.slice(7, 12)).toEqual(['setpriv', '--reuid=7', '--regid=8', '--clear-groups', '--']);
     const bwrap = argv.slice(12).join(' ');
-    for (const flag of ['--unshare-all', '--cap-drop ALL', '--new-session', '--die-with-parent', '--clearenv', '--setenv A b', '--ro-bind /srv/x /srv/x', '--tmpfs /tmp']) {
+    for (const flag of ['--unshare-all', '--cap-drop ALL', '--new-session', '--die-with-parent', '--clearenv --args 3', '--ro-bind /srv/x /srv/x', '--tmpfs /tmp']) {
       expect(bwrap).toContain(flag);
     }
+    // The environment (secrets among it) goes through the --args pipe, never the argv.
+    expect(bwrap).not.toContain('--setenv');
     expect(bwrap).not.toContain('--share-net');
     expect(bwrap).not.toContain('resolv.conf');
     expect(argv.at(-1)).toBe('/usr/bin/python3');
@@ -198,6 +201,34 @@ except OSError as e:
     await new Promise((r) => child.once('close', r));
     await new Promise((r) => setTimeout(r, 200));
     expect(pidsOfUid(UID)).toEqual([]);
+  });
+
+  it('hands the environment over a pipe: not in any argv, not left open in the box', async () => {
+    const secret = `s3cr3t-${randomUUID()}`;
+    const probe = [
+      'import os',
+      'print("env", os.environ.get("TOKEN"))',
+      'try:\n    os.fstat(4); print("fd4 open")\nexcept OSError:\n    print("fd4 closed")',
+      'print("argv-hit", any(os.environ["TOKEN"].encode() in open(f"/proc/{p}/cmdline", "rb").read() for p in os.listdir("/proc") if p.isdigit()))',
+    ].join('\n');
+    const child = launcher.spawn({
+      command: ['/usr/bin/python3', '-c', probe],
+      readOnlyBinds: [], cwd: '/tmp', env: { TOKEN: secret, 'WITH SPACE': 'a b\nc' }, network: false, limits: TEST_LIMITS, extraFds: 1,
+    });
+    const hostArgv = [child.spawnargs.join(' ')];
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    await new Promise((r) => child.once('close', r));
+    expect(out).toContain(`env ${secret}`);
+    expect(out).toContain('argv-hit False');
+    // 0-2 stdio, 3 the extra pipe; bwrap closed the env pipe (4) once read.
+    expect(out).toContain('fd4 closed');
+    expect(hostArgv.join(' ')).not.toContain(secret);
+  });
+
+  it('refuses an environment variable that bwrap could not set', () => {
+    expect(() => launcher.spawn({ command: ['/usr/bin/true'], readOnlyBinds: [], cwd: '/tmp', env: { 'A=B': 'x' }, network: false, limits: TEST_LIMITS }))
+      .toThrow(/cannot be set/);
   });
 
   it('passes an extra pipe as fd 3', async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { prlimitArgs, stdioFor } from './rlimits.js';
 import { createUidAllocator, type UidAllocator } from './uid-allocator.js';
 import type { BubblewrapLauncherOptions, SandboxLauncher, SandboxSpec } from './types.js';
@@ -38,12 +39,36 @@ function bindIfPresent(paths: string[]): string[] {
   return paths.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]);
 }
 
-/** The bwrap part of the argv: namespaces, file system view, environment. Pure but for fs checks. */
+/** The fd (in bwrap) its environment arrives on: the first one after stdio and the extra pipes. */
+export function envFdOf(spec: SandboxSpec): number {
+  return 3 + (spec.extraFds ?? 0);
+}
+
+/**
+ * The `--setenv KEY VALUE` pairs as bwrap's `--args FD` reads them (NUL-terminated arguments).
+ * The environment holds the account's secrets, so it never goes in an argv: every user of the
+ * host can read a process's arguments (/proc/PID/cmdline), and bwrap is pid 1 of the box.
+ */
+export function envArgsData(env: Record<string, string>): Buffer {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (key === '' || key.includes('=') || key.includes('\0') || value.includes('\0')) {
+      throw new RangeError(`sandbox environment variable ${JSON.stringify(key)} cannot be set (empty, or holds '=' or NUL)`);
+    }
+    parts.push('--setenv', key, value);
+  }
+  return Buffer.from(parts.map((part) => `${part}\0`).join(''), 'utf8');
+}
+
+/**
+ * The bwrap part of the argv: namespaces, file system view. Pure but for fs checks. The
+ * environment is not in it: bwrap reads it from fd `envFdOf(spec)` (see `envArgsData`).
+ */
 export function bwrapArgs(spec: SandboxSpec, bwrapPath: string): string[] {
   const args = [bwrapPath, '--unshare-all', '--unshare-user', '--disable-userns'];
   if (spec.network) args.push('--share-net');
   args.push('--cap-drop', 'ALL', '--new-session', '--die-with-parent', '--clearenv');
-  for (const [key, value] of Object.entries(spec.env)) args.push('--setenv', key, value);
+  args.push('--args', String(envFdOf(spec)));
   args.push('--ro-bind', '/usr', '/usr', ...rootLinkArgs(), ...bindIfPresent(TLS_PATHS));
   if (spec.network) args.push(...bindIfPresent(NETWORK_PATHS));
   args.push('--size', String(spec.tmpBytes ?? DEFAULT_TMP_BYTES), '--tmpfs', '/tmp');
@@ -70,6 +95,15 @@ export function bubblewrapArgv(spec: SandboxSpec, paths: BubblewrapPaths, who: B
   return [paths.prlimit, ...prlimitArgs(spec.limits), ...setpriv, ...bwrapArgs(spec, paths.bwrap)];
 }
 
+/** Writes the environment to bwrap's `--args` pipe and closes it: bwrap reads to EOF at start. */
+function sendEnvironment(child: ChildProcess, fd: number, data: Buffer): void {
+  const pipe = child.stdio[fd] as Duplex | null | undefined;
+  if (!pipe) return; // spawn failed: the 'error' event tells the caller
+  pipe.on('error', () => undefined); // bwrap that died at once: its exit code tells the caller
+  pipe.resume(); // nothing comes back, but its EOF must be read for the child's 'close' to fire
+  pipe.end(data);
+}
+
 export function createBubblewrapLauncher(options: BubblewrapLauncherOptions): SandboxLauncher {
   const paths: BubblewrapPaths = {
     bwrap: options.bwrapPath ?? '/usr/bin/bwrap',
@@ -84,13 +118,15 @@ export function createBubblewrapLauncher(options: BubblewrapLauncherOptions): Sa
       const uid = uids.acquire();
       let child: ChildProcess;
       try {
+        const envData = envArgsData(spec.env);
         const [file, ...args] = bubblewrapArgv(spec, paths, { uid, gid: uid });
         child = spawn(file as string, args, {
           env: {},
-          stdio: stdioFor(spec.extraFds),
+          stdio: stdioFor((spec.extraFds ?? 0) + 1),
           detached: true,
           shell: false,
         });
+        sendEnvironment(child, envFdOf(spec), envData);
       } catch (error) {
         uids.release(uid);
         throw error;

@@ -148,19 +148,20 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       return commit(accountId, id, { rowSetId: latest.stagedRowSetId, stats: latest.stagedStats, bytes: latest.size });
     },
 
-    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string): Promise<Record<string, string>> {
+    /** `format: 'csv'` signs a URL that streams the rows as CSV (domain/csv.ts) instead of JSONL. */
+    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string, format: 'jsonl' | 'csv' = 'jsonl'): Promise<Record<string, string>> {
       const record = await get(accountId, id);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${id}" has no rows yet: upload a file first`);
-      const filename = `${id}.jsonl`;
+      const filename = `${id}.${format}`;
       const url = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: id, filename, size: 0, baseUrl });
       return { [filename]: url };
     },
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
-    async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]> }> {
+    async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]>; record: DatasetRecord }> {
       const record = await get(url.accountId, url.targetId);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${record.id}" has no rows`);
-      return { filename: url.filename, pages: readRowSet(store, record.rowSetId) };
+      return { filename: url.filename, pages: readRowSet(store, record.rowSetId), record };
     },
   };
 

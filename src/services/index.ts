@@ -3,6 +3,7 @@ import type { JsonlLimits } from '../domain/jsonl.js';
 import type { Store } from '../store/index.js';
 import { createAccountService, type AccountService } from './accounts.js';
 import { createBuildQueue, type BuildQueue, type EvaluatorBuilder } from './build-queue.js';
+import { createComparisonService, type ComparisonService } from './comparisons.js';
 import { createDatasetService, type DatasetService } from './datasets.js';
 import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobEvents, type JobService } from './jobs.js';
@@ -22,6 +23,7 @@ export interface Services {
   transfers: TransferService;
   builds: BuildQueue;
   jobs: JobService;
+  comparisons: ComparisonService;
   leaderboards: LeaderboardService;
   secrets: SecretService;
   previews: PreviewService;
@@ -49,6 +51,7 @@ export interface ServiceOptions {
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
   const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents);
+  const comparisons = createComparisonService(store);
   const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {
     concurrency: options.buildConcurrency ?? 2,
@@ -68,11 +71,12 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     evaluators,
     builds,
     jobs,
-    leaderboards: createLeaderboardService(store),
+    comparisons,
+    leaderboards: createLeaderboardService(store, comparisons),
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
   };
 }
 
-export type { AccountService, BuildQueue, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, PreviewService, SecretService };
+export type { AccountService, BuildQueue, ComparisonService, DatasetService, EvaluatorBuilder, EvaluatorService, JobService, LeaderboardService, PreviewService, SecretService };

@@ -1,12 +1,16 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings } from '../domain/jobs.js';
+import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
+import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from '../runner/finalize.js';
 import { readRowSet } from './row-ingest.js';
+import { rolloutOfJob } from './job-rollout.js';
+import type { RolloutInput } from '../domain/rollout.js';
 import type { SignedUrlService } from './signed-urls.js';
 
 export interface JobInput {
@@ -16,6 +20,8 @@ export interface JobInput {
   displayName?: string;
   outputStats?: string;
   settings: Partial<JobSettings>;
+  /** A model call before scoring (a Tally extension; services/job-rollout.ts). */
+  rollout?: RolloutInput;
 }
 
 export interface JobProgressView {
@@ -53,7 +59,9 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       for (const leaderboardId of input.leaderboardIds) {
         if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
       }
-      const settings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
+      if (rollout) settings.rollout = rollout;
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
       await createOutputDataset(store, principal, names.outputDatasetId, id, input.job.outputDataset);
       try {
@@ -100,6 +108,18 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       return store.jobs.listResults(job.outputRowSetId, request);
     },
 
+    /**
+     * Every result the query matches (filter, orderBy; no paging) as CSV, page by page, so memory
+     * stays flat however many rows the job has. The job and the query are checked (the first page
+     * read) before the first byte, so their errors still get the error envelope.
+     */
+    async resultsCsv(accountId: string, id: string, request: ListRequest): Promise<AsyncGenerator<string>> {
+      const job = await get(accountId, id);
+      const pages = request.filter || (request.orderBy && request.orderBy.trim() !== 'index') ? queriedResults(store, job, request) : resultsInIndexOrder(store, job);
+      const first = await pages.next();
+      return resultsCsvLines(job, first.done ? [] : first.value, pages);
+    },
+
     async getExecutionLogEndpoint(accountId: string, id: string, baseUrl: string): Promise<string> {
       await get(accountId, id);
       if ((await store.jobs.readLog(accountId, id, 0, 1)).length === 0) return '';
@@ -139,9 +159,41 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 
 export type JobService = ReturnType<typeof createJobService>;
 
+type ResultWithRow = RowResult & { data: string };
+
+/** The results query's pages (any filter or order), 200 results each. */
+async function* queriedResults(store: Store, job: JobRecord, request: ListRequest): AsyncGenerator<ResultWithRow[]> {
+  for (let pageToken = ''; ; ) {
+    const page = await store.jobs.listResults(job.outputRowSetId, { filter: request.filter, orderBy: request.orderBy, pageSize: MAX_PAGE_SIZE, pageToken });
+    yield page.items;
+    if (!(pageToken = page.nextPageToken)) return;
+  }
+}
+
+/** Every result in row order, two done chunks at a time: each chunk's results are one value. */
+async function* resultsInIndexOrder(store: Store, job: JobRecord): AsyncGenerator<ResultWithRow[]> {
+  for (let after = -1; ; ) {
+    const chunks = await store.jobs.readChunkResults(job, after, 2);
+    if (chunks.length === 0) return;
+    const results = chunks.flatMap((c) => c.results);
+    const rows = await store.rows.readAt(job.outputRowSetId, results.map((r) => r.idx));
+    yield results.map((r) => ({ ...r, data: rows.get(r.idx) ?? '{}' }));
+    after = chunks[chunks.length - 1]!.index;
+  }
+}
+
+async function* resultsCsvLines(job: JobRecord, first: ResultWithRow[], rest: AsyncGenerator<ResultWithRow[]>): AsyncGenerator<string> {
+  const parse = (r: { data: string }) => JSON.parse(r.data) as Record<string, unknown>;
+  const columns = rowCsvColumns(first.slice(0, 100).map(parse), { metrics: metricNamesOf(job.metrics), extra: ['error_kind', 'ms'] });
+  const lines = (page: ResultWithRow[]) => page.map((r) => rowCsvLine(columns, r.idx, parse(r), [r.errorKind, r.ms])).join('');
+  yield rowCsvHeader(columns) + lines(first);
+  for await (const page of rest) yield lines(page);
+}
+
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {
-  const total = job.progress.rowsTotal;
+  // Chunks cut the input rows; each holds all runs of its rows.
+  const total = job.progress.rowsTotal / (job.settings.rollout?.numRuns ?? 1);
   if (mode === 'all') return total > 0 ? [[0, total]] : [];
   if (mode !== 'groupwise') return evenRanges(total, job.settings.chunkRows);
   const keys: string[] = [];
@@ -205,7 +257,7 @@ function newJob(args: {
       : { code: 'OK', message: waiting ? `waiting for evaluator "${evaluator.id}" to finish building` : '' },
     evaluatorId: names.evaluatorId, inputDatasetId: names.inputDatasetId, outputDatasetId: names.outputDatasetId,
     inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
-    progress: { rowsTotal: inputDataset.exampleCount, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
+    progress: { rowsTotal: inputDataset.exampleCount * (settings.rollout?.numRuns ?? 1), rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
     metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
   };
 }

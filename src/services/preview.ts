@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { coerceError, failedPrecondition, invalidArgument, isApiError, notFound } from '../domain/errors.js';
+import { jsonShapeProblem } from '../domain/json-shape.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso, type Principal } from '../domain/types.js';
 import type { PreviewRun, PreviewRunner } from '../runner/preview.js';
@@ -82,6 +83,8 @@ function parseSamples({ sampleData, maxSamples }: PreviewRequest): object[] {
       throw invalidArgument(`sampleData[${i}]: not valid JSON: ${(error as Error).message}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(`sampleData[${i}]: not a JSON object`);
+    const shapeProblem = jsonShapeProblem(Buffer.from(text), 0, Buffer.byteLength(text));
+    if (shapeProblem) throw invalidArgument(`sampleData[${i}]: ${shapeProblem}`);
     return value;
   });
 }

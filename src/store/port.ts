@@ -87,6 +87,8 @@ export interface RowRepo {
   append(rowSetId: number, start: number, rows: readonly string[]): Promise<void>;
   /** Up to `limit` rows with index > afterIdx, in index order. */
   read(rowSetId: number, afterIdx: number, limit: number): Promise<{ idx: number; data: string }[]>;
+  /** The rows with these indexes (those that exist), keyed by index. */
+  readAt(rowSetId: number, idxs: readonly number[]): Promise<Map<number, string>>;
   deleteSet(rowSetId: number): Promise<void>;
   /**
    * Drops the row set unless a dataset, an unfinished job or a row set derived from it still

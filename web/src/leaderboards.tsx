@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { idOf, type Api, type Job, type Leaderboard } from './api.js';
 import { CiChart } from './charts.js';
 import { ScoreWithCi } from './jobs.js';
+import { VersusLeader, useStandings } from './standings.js';
 import { ErrorBox, Link, Pager, StateBadge, fmtInt, fmtTime, useLoad, usePageTokens } from './ui.js';
 
 export function LeaderboardList({ api }: { api: Api }) {
@@ -87,6 +88,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
   const b = board.data?.leaderboard;
   const ranked = jobs.data?.evaluationJobs ?? [];
   const scored = ranked.filter((j) => j.metrics?.['score'] !== undefined);
+  const standings = useStandings(api, id, ranked.map((j) => `${j.name}:${j.state}`).join());
   return (
     <div>
       <div className="crumbs">
@@ -104,6 +106,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
             <th>Job</th>
             <th>State</th>
             <th>Score [95% CI]</th>
+            <th>vs leader</th>
             <th className="num">Rows</th>
             <th>Evaluator</th>
             <th>Dataset</th>
@@ -122,6 +125,9 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
               <td>
                 <ScoreWithCi metrics={j.metrics} />
               </td>
+              <td>
+                <VersusLeader standing={standings.get(j.name)} rank={page * 50 + i + 1} />
+              </td>
               <td className="num">{fmtInt(j.metrics?.['row_count'])}</td>
               <td className="small">{idOf(j.evaluator)}</td>
               <td className="small">{idOf(j.inputDataset)}</td>
@@ -129,7 +135,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
           ))}
           {jobs.data && ranked.length === 0 ? (
             <tr>
-              <td colSpan={7} className="empty">
+              <td colSpan={8} className="empty">
                 No jobs on this leaderboard yet.
               </td>
             </tr>

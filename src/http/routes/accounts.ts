@@ -41,7 +41,7 @@ export function accountRoutes(accounts: AccountService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'POST', path: KEYS, operationId: 'CreateApiKey', summary: 'Create an API key (the key is shown once)', auth: 'account-admin',
-      body: createKeyBody,
+      body: createKeyBody, bodyNames: ['apiKey.name', 'apiKeyId'],
       handler: async ({ params, body }) => {
         const created = await accounts.createKey(params['accountId']!, {
           keyId: body.apiKeyId, displayName: body.apiKey?.displayName, role: body.apiKey?.role ?? 'user',

@@ -14,13 +14,15 @@ const ITEM = `${BASE}/{datasetId}`;
 const downloadQuery = z.strictObject({
   downloadLineage: z.enum(['true', 'false']).optional(),
   readMask: z.string().optional(),
+  /** Tally addition: `csv` signs a URL that streams the rows as CSV. */
+  format: z.enum(['jsonl', 'csv'], { error: 'format: expected jsonl or csv' }).optional(),
 });
 
 export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
   return [
     defineRoute({
       method: 'POST', path: BASE, operationId: 'CreateDataset', summary: 'Create a dataset', auth: 'account',
-      body: createDatasetBody,
+      body: createDatasetBody, bodyNames: ['dataset.name', 'dataset.sourceJobName', 'sourceDatasetId'],
       handler: async ({ principal, body }) =>
         toWireDataset(await datasets.create(principal!, {
           datasetId: body.datasetId, dataset: toDatasetInput(body.dataset), sourceDatasetId: body.sourceDatasetId, filter: body.filter,
@@ -38,7 +40,7 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'PATCH', path: ITEM, operationId: 'UpdateDataset', summary: 'Update a dataset', auth: 'account',
-      body: datasetSchema, query: patchQuery,
+      body: datasetSchema, query: patchQuery, bodyNames: ['name', 'sourceJobName'],
       handler: async ({ params, body, query }) =>
         toWireDataset(await datasets.update(params['accountId']!, params['datasetId']!, toDatasetInput(applyUpdateMask(body, query.updateMask, PATCHABLE)))),
     }),
@@ -76,8 +78,8 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
     defineRoute({
       method: 'GET', path: `${ITEM}:getDownloadEndpoint`, operationId: 'GetDatasetDownloadEndpoint',
       summary: 'Get signed URLs that stream the rows back as JSONL', auth: 'account', query: downloadQuery,
-      handler: async ({ params, baseUrl }) => ({
-        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl),
+      handler: async ({ params, query, baseUrl }) => ({
+        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl, query.format),
       }),
     }),
   ];

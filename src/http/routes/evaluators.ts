@@ -27,7 +27,7 @@ export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewS
   const create = (flavour: 'v1' | 'v2', path: string, operationId: string) =>
     defineRoute({
       method: 'POST', path, operationId, summary: flavour === 'v2' ? 'Create an evaluator' : 'Create a legacy evaluator (inline code)',
-      auth: 'account', body: createEvaluatorBody,
+      auth: 'account', body: createEvaluatorBody, bodyNames: ['evaluator.name', 'evaluator.defaultDataset'],
       handler: async ({ principal, body }) =>
         toWireEvaluator(await evaluators.create(principal!, { evaluatorId: body.evaluatorId, evaluator: toEvaluatorInput(body.evaluator), flavour })),
     });
@@ -36,7 +36,7 @@ export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewS
     create('v1', BASE, 'CreateEvaluator'),
     defineRoute({
       method: 'POST', path: `${BASE}:previewEvaluator`, operationId: 'PreviewEvaluator',
-      summary: 'Build an evaluator given inline and score sample rows now (results, stdout, stderr, runtime)', auth: 'account', body: previewInlineBody,
+      summary: 'Build an evaluator given inline and score sample rows now (results, stdout, stderr, runtime)', auth: 'account', body: previewInlineBody, bodyNames: ['evaluator.name', 'evaluator.defaultDataset'],
       handler: async ({ principal, body }) => previews.previewInline(principal!, toEvaluatorInput(body.evaluator), body),
     }),
     defineRoute({
@@ -57,7 +57,7 @@ export function evaluatorRoutes(evaluators: EvaluatorService, previews: PreviewS
     defineRoute({
       method: 'PATCH', path: ITEM, operationId: 'UpdateEvaluator',
       summary: 'Update an evaluator; changing requirements, entryPoint or code rebuilds it', auth: 'account',
-      body: evaluatorSchema, query: evaluatorPatchQuery,
+      body: evaluatorSchema, query: evaluatorPatchQuery, bodyNames: ['name', 'defaultDataset'],
       handler: async ({ params, body, query }) =>
         toWireEvaluator(await evaluators.update(params['accountId']!, params['evaluatorId']!, toEvaluatorInput(applyUpdateMask(body, query.updateMask, PATCHABLE)), {
           prepareCodeUpload: query.prepareCodeUpload === 'true',

@@ -1,19 +1,24 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { applyReadMask } from '../../domain/listing.js';
 import type { JobService } from '../../services/jobs.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, listQuery } from '../validation.js';
 import { toWireList } from '../wire/common.js';
+import { CSV_CONTENT_TYPE, listResultsQuery, wantsCsv } from '../wire/csv.js';
+import { sendWithRaw } from '../wire/raw-json.js';
 import { createJobBody, toJobInput, toWireJob, toWireResult } from '../wire/jobs.js';
 
 const BASE = '/v1/accounts/{accountId}/evaluationJobs';
 const ITEM = `${BASE}/{evaluationJobId}`;
+const JOB_NAME_FIELDS = ['name', 'evaluator', 'inputDataset', 'outputDataset', 'awsS3Config.credentialsSecret'];
 
 export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
   const wire = (job: Parameters<typeof toWireJob>[0]) => toWireJob(job, jobs.progress(job));
   return [
     defineRoute({
       method: 'POST', path: BASE, operationId: 'CreateEvaluationJob', summary: 'Create an evaluation job', auth: 'account', body: createJobBody,
+      bodyNames: [...JOB_NAME_FIELDS.map((f) => `evaluationJob.${f}`), 'evaluationJobId', 'leaderboardIds.[]'],
       handler: async ({ principal, body }) =>
         wire(await jobs.create(principal!, { evaluationJobId: body.evaluationJobId, job: toJobInput(body.evaluationJob), leaderboardIds: body.leaderboardIds ?? [] })),
     }),
@@ -47,9 +52,17 @@ export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'GET', path: `${ITEM}:listResults`, operationId: 'ListEvaluationJobResults',
-      summary: 'Page through scored rows (filter on score, isScoreValid, errorKind; order by score)', auth: 'account', query: listQuery,
-      handler: async ({ params, query }) =>
-        toWireList('results', await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query), toWireResult, query.readMask),
+      summary: 'Page through scored rows (filter on score, isScoreValid, errorKind; order by score); format=csv streams every matching row as CSV', auth: 'account', query: listResultsQuery,
+      handler: async ({ params, query, request, reply }) => {
+        if (wantsCsv(query.format, request.headers.accept)) {
+          const lines = await jobs.resultsCsv(params['accountId']!, params['evaluationJobId']!, query);
+          reply.header('content-type', CSV_CONTENT_TYPE).header('content-disposition', `attachment; filename="${params['evaluationJobId']!}-results.csv"`);
+          return reply.send(Readable.from(lines));
+        }
+        const page = await jobs.listResults(params['accountId']!, params['evaluationJobId']!, query);
+        const parseRow = /(^|,)\s*row\./.test(query.readMask ?? '');
+        return sendWithRaw(reply, toWireList('results', page, (result) => toWireResult(result, parseRow), query.readMask));
+      },
     }),
   ];
 }

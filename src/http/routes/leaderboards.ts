@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { applyReadMask } from '../../domain/listing.js';
+import { STANDINGS_ALPHA } from '../../domain/standings.js';
 import type { JobService } from '../../services/jobs.js';
 import type { LeaderboardService } from '../../services/leaderboards.js';
 import type { LeaderboardRecord } from '../../store/index.js';
@@ -7,6 +8,7 @@ import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { getQuery, listQuery, outputOnly } from '../validation.js';
 import { toWireList } from '../wire/common.js';
 import { toWireJob } from '../wire/jobs.js';
+import { standingsQuery, toWireStanding } from '../wire/standings.js';
 
 const BASE = '/v1/accounts/{accountId}/leaderboards';
 const ITEM = `${BASE}/{leaderboardId}`;
@@ -38,7 +40,7 @@ function toWire(board: LeaderboardRecord & { jobCount: number }): Record<string,
 export function leaderboardRoutes(boards: LeaderboardService, jobs: JobService): AnyRouteSpec[] {
   return [
     defineRoute({
-      method: 'POST', path: BASE, operationId: 'CreateLeaderboard', summary: 'Create a leaderboard', auth: 'account', body: createBody,
+      method: 'POST', path: BASE, operationId: 'CreateLeaderboard', summary: 'Create a leaderboard', auth: 'account', body: createBody, bodyNames: ['leaderboard.name'],
       handler: async ({ params, body }) => toWire(await boards.create(params['accountId']!, { leaderboardId: body.leaderboardId, ...body.leaderboard })),
     }),
     defineRoute({
@@ -61,6 +63,16 @@ export function leaderboardRoutes(boards: LeaderboardService, jobs: JobService):
       summary: 'The jobs of a leaderboard, best metrics.score first', auth: 'account', query: listQuery,
       handler: async ({ params, query }) =>
         toWireList('evaluationJobs', await boards.listJobs(params['accountId']!, params['leaderboardId']!, query), (job) => toWireJob(job, jobs.progress(job)), query.readMask),
+    }),
+    defineRoute({
+      method: 'GET', path: `${ITEM}:getStandings`, operationId: 'GetLeaderboardStandings',
+      summary: 'Tally extension: each job\'s rank with its CI, a test against the leader (paired where rows are shared), Holm-adjusted, and a tie marker',
+      auth: 'account', query: standingsQuery,
+      handler: async ({ params, query }) => {
+        const accountId = params['accountId']!;
+        const standings = await boards.standings(accountId, params['leaderboardId']!, { joinKey: query.joinKey });
+        return { leaderboard: `accounts/${accountId}/leaderboards/${params['leaderboardId']!}`, alpha: STANDINGS_ALPHA, correction: 'holm', standings: standings.map((s) => toWireStanding(accountId, s)) };
+      },
     }),
   ];
 }

@@ -63,7 +63,7 @@ function masked(fields: SecretFields, updateMask: string | undefined): { keyName
 export function secretRoutes(secrets: SecretService): AnyRouteSpec[] {
   return [
     defineRoute({
-      method: 'POST', path: BASE, operationId: 'CreateSecret', summary: 'Create a secret (value is write-only)', auth: 'account', body: createBody,
+      method: 'POST', path: BASE, operationId: 'CreateSecret', summary: 'Create a secret (value is write-only)', auth: 'account', body: createBody, bodyNames: ['name', 'secret.name', 'secretId'],
       handler: async ({ params, body }) => {
         const accountId = params['accountId']!;
         const fields = body.secret ?? body;
@@ -80,7 +80,7 @@ export function secretRoutes(secrets: SecretService): AnyRouteSpec[] {
       handler: async ({ params, query }) => applyReadMask(toWire(await secrets.get(params['accountId']!, params['secretId']!)), query.readMask),
     }),
     defineRoute({
-      method: 'PATCH', path: ITEM, operationId: 'UpdateSecret', summary: 'Change a secret\'s keyName or value', auth: 'account', body: patchBody, query: patchQuery,
+      method: 'PATCH', path: ITEM, operationId: 'UpdateSecret', summary: 'Change a secret\'s keyName or value', auth: 'account', body: patchBody, query: patchQuery, bodyNames: ['name', 'secret.name'],
       handler: async ({ params, body, query }) =>
         toWire(await secrets.update(params['accountId']!, params['secretId']!, masked(body.secret ?? body, query.updateMask))),
     }),

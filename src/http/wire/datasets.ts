@@ -18,11 +18,10 @@ export const datasetSchema = z.strictObject({
   exampleCount: int64.optional(),
   format: z.enum(DATASET_FORMATS).optional(),
   userUploaded: looseObject.optional(),
-  evaluationResult: z.strictObject({ evaluationJobId: z.string().max(256) }).optional(),
-  transformed: z
-    .strictObject({ sourceDatasetId: z.string().max(256), filter: z.string().max(4096).optional(), originalFormat: z.string().max(64).optional() })
-    .optional(),
-  splitted: z.strictObject({ sourceDatasetId: z.string().max(256) }).optional(),
+  // Lineage is output-only: Tally sets it (a job's output, a filtered copy), so a client cannot fake it.
+  evaluationResult: outputOnly,
+  transformed: outputOnly,
+  splitted: outputOnly,
   evalProtocol: looseObject.optional(),
   externalUrl: z.string().max(2048).optional(),
   sourceJobName: z.string().max(512).optional(),
@@ -47,9 +46,6 @@ export function toDatasetInput(body: DatasetBody): DatasetInput {
     exampleCount: body.exampleCount,
     origin: compact({
       userUploaded: body.userUploaded,
-      evaluationResult: body.evaluationResult,
-      transformed: body.transformed,
-      splitted: body.splitted,
       evalProtocol: body.evalProtocol,
       externalUrl: body.externalUrl,
       sourceJobName: body.sourceJobName,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { JobRecord, RowResult } from '../../domain/jobs.js';
+import { rolloutSchema, toRolloutInput, toWireRollout } from './rollout.js';
 import type { JobInput, JobProgressView } from '../../services/jobs.js';
 import { outputOnly } from '../validation.js';
+import { jsonShapeProblem } from '../../domain/json-shape.js';
+import { RawJson } from './raw-json.js';
 
 /** Tally's additions to the job message: how it runs. All optional. */
 const settingsSchema = z.strictObject({
@@ -29,6 +32,7 @@ export const evaluationJobSchema = z.strictObject({
   awsS3Config: z.strictObject({ credentialsSecret: z.string().optional(), iamRoleArn: z.string().optional() }).optional(),
   evaluatorVersion: z.string().max(256).optional(),
   settings: settingsSchema.optional(),
+  rollout: rolloutSchema.optional(),
 });
 
 export const createJobBody = z.strictObject({
@@ -50,6 +54,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
       Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows })
         .filter(([, v]) => v !== undefined),
     ),
+    ...(body.rollout ? { rollout: toRolloutInput(body.rollout) } : {}),
   };
 }
 
@@ -77,16 +82,23 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
     },
     leaderboardIds: job.leaderboardIds,
     egress: job.settings.egress ?? false,
+    ...(job.settings.rollout ? { rollout: toWireRollout(job.settings.rollout) } : {}),
   };
 }
 
-export function toWireResult(result: RowResult & { data: string }): Record<string, unknown> {
+/** Rows stored before the upload depth limit may be too deep for `JSON.stringify`. */
+function tooDeepToReserialise(text: string): boolean {
+  return jsonShapeProblem(Buffer.from(text), 0, Buffer.byteLength(text)) !== undefined;
+}
+
+/** `row` is the stored text, sent as is, unless a read mask selects inside it (`parseRow`). */
+export function toWireResult(result: RowResult & { data: string }, parseRow = false): Record<string, unknown> {
   return {
     index: result.idx,
     score: result.score,
     isScoreValid: result.isScoreValid,
     errorKind: result.errorKind,
     ms: result.ms,
-    row: JSON.parse(result.data) as unknown,
+    row: parseRow && !tooDeepToReserialise(result.data) ? (JSON.parse(result.data) as unknown) : new RawJson(result.data),
   };
 }

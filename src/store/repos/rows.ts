@@ -3,7 +3,7 @@ import { nowIso } from '../../domain/types.js';
 import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
 import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
-import { readRows, writeRows } from './row-blocks.js';
+import { readRows, readRowsAt, writeRows } from './row-blocks.js';
 
 export function createRowRepo(db: Kysely<Database>): RowRepo {
   return {
@@ -21,6 +21,7 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
       await db.transaction().execute((tx) => writeRows(tx, rowSetId, rows.map((text, i) => ({ idx: start + i, text }))));
     },
     read: (rowSetId, afterIdx, limit) => readRows(db, rowSetId, afterIdx, limit),
+    readAt: (rowSetId, idxs) => readRowsAt(db, rowSetId, idxs),
     async deleteSet(rowSetId) {
       await deleteRowSet(db, rowSetId);
     },

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { idOf, type Api, type Job } from '../api.js';
+import { JobCompare } from '../compare.js';
 import { ErrorBox, Link, StateBadge, fmtTime, navigate, useLoad } from '../ui.js';
 import { JobMetrics } from './job-metrics.js';
 import { JobProgress } from './job-progress.js';
@@ -60,6 +61,7 @@ export function JobDetail({ api, id }: { api: Api; id: string }) {
           <JobProgress job={j} running={running} />
           <JobMetrics job={j} />
           <Results api={api} id={id} version={version} />
+          {running ? null : <JobCompare api={api} id={id} />}
         </>
       ) : null}
     </div>

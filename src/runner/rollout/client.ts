@@ -1,0 +1,126 @@
+/**
+ * One chat completion against an OpenAI-compatible endpoint, with a per-request timeout and
+ * retries. It runs in the worker, never in the sandbox (which stays offline). Node's fetch keeps
+ * connections alive and opens as many per origin as there are requests in flight.
+ */
+import { coerceError } from '../../domain/errors.js';
+import { sleep, type RateLimiter } from './limits.js';
+
+export interface CompletionRequest {
+  /** `<baseUrl>/chat/completions` */
+  url: string;
+  /** Sent as the bearer token; '' for none. */
+  apiKey: string;
+  body: Record<string, unknown>;
+}
+
+export interface RetryPolicy {
+  timeoutMs: number;
+  maxRetries: number;
+  /** First backoff; doubled each retry, with jitter. @default 500 */
+  baseDelayMs?: number;
+  /** Longest wait between attempts, Retry-After included. @default 60000 */
+  maxDelayMs?: number;
+  rateLimiter?: RateLimiter;
+}
+
+export type CompletionOutcome =
+  | { ok: true; message: Record<string, unknown>; finishReason: string | null; promptTokens: number; completionTokens: number; latencyMs: number; attempts: number }
+  | { ok: false; error: string; attempts: number; latencyMs: number };
+
+type Attempt =
+  | { kind: 'ok'; message: Record<string, unknown>; finishReason: string | null; promptTokens: number; completionTokens: number }
+  | { kind: 'retry'; error: string; retryAfterMs?: number }
+  | { kind: 'fatal'; error: string };
+
+/**
+ * Sends the request until it succeeds, fails in a way no retry can fix (a 4xx other than 429), or
+ * has used its retries. 429, 5xx, timeouts, network errors and malformed bodies are retried,
+ * after the endpoint's Retry-After when it sends one, else an exponential backoff with jitter.
+ * Throws only when `signal` aborts (the job was cancelled): nothing of the chunk is kept then.
+ */
+export async function complete(request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal): Promise<CompletionOutcome> {
+  const { maxRetries, baseDelayMs = 500, maxDelayMs = 60_000 } = policy;
+  for (let attempt = 1; ; attempt++) {
+    await policy.rateLimiter?.take(signal);
+    const started = performance.now();
+    const outcome = await attemptOnce(request, policy.timeoutMs, signal);
+    const latencyMs = Math.round(performance.now() - started);
+    if (outcome.kind === 'ok') return { ok: true, ...withoutKind(outcome), latencyMs, attempts: attempt };
+    if (outcome.kind === 'fatal' || attempt > maxRetries) {
+      const tried = attempt > 1 ? ` (after ${attempt} attempts)` : '';
+      return { ok: false, error: `${outcome.error}${tried}`, attempts: attempt, latencyMs };
+    }
+    const backoff = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+    await sleep(Math.min(maxDelayMs, outcome.retryAfterMs ?? backoff), signal);
+  }
+}
+
+function withoutKind<T extends { kind: string }>({ kind: _, ...rest }: T): Omit<T, 'kind'> {
+  return rest;
+}
+
+async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
+  try {
+    const response = await fetch(request.url, { method: 'POST', headers, body: JSON.stringify(request.body), signal: AbortSignal.any([signal, timeout]) });
+    // Read to the end whatever the status: the connection goes back to the pool only then.
+    const text = await response.text();
+    if (response.ok) return parseCompletion(text);
+    const detail = `HTTP ${response.status} from ${request.url}: ${errorMessageOf(text)}`;
+    if (response.status === 429 || response.status >= 500) return { kind: 'retry', error: detail, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+    return { kind: 'fatal', error: detail };
+  } catch (error: unknown) {
+    if (signal.aborted) throw signal.reason as Error;
+    if (timeout.aborted) return { kind: 'retry', error: `no answer from ${request.url} within the request timeout of ${timeoutMs / 1000} s` };
+    const cause = coerceError(error);
+    const reason = cause.cause instanceof Error ? cause.cause.message : cause.message;
+    return { kind: 'retry', error: `request to ${request.url} failed: ${reason}` };
+  }
+}
+
+function parseCompletion(text: string): Attempt {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { kind: 'retry', error: `the endpoint answered 200 with a body that is not JSON: ${excerpt(text)}` };
+  }
+  const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as { message?: unknown; finish_reason?: unknown } | undefined;
+  const message = choice?.message;
+  if (!message || typeof message !== 'object' || Array.isArray(message)) {
+    return { kind: 'retry', error: `the endpoint answered 200 without choices[0].message: ${excerpt(text)}` };
+  }
+  const usage = ((body as { usage?: Record<string, unknown> }).usage ?? {});
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return {
+    kind: 'ok',
+    message: { role: 'assistant', ...(message as Record<string, unknown>) },
+    finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
+    promptTokens: count(usage['prompt_tokens']),
+    completionTokens: count(usage['completion_tokens']),
+  };
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function errorMessageOf(text: string): string {
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === 'string') return excerpt(message);
+  } catch {
+    // not JSON: the text itself
+  }
+  return excerpt(text);
+}
+
+const excerpt = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}...` : text) || '(empty body)';

@@ -1,0 +1,147 @@
+/**
+ * The rollout stage of a chunk, between prepare and score: every input row is sent to the job's
+ * model endpoint `numRuns` times, and each answer becomes a row to score (the row with the
+ * assistant message appended to its messages and what the call did under `rollout`).
+ */
+import { outputIndexOf, seedOfRun, type RolloutSettings, type RolloutStat } from '../../domain/rollout.js';
+import type { SecretEnv } from '../../services/secrets.js';
+import type { PreparedChunk } from '../chunk-runner.js';
+import { complete, type CompletionOutcome } from './client.js';
+import { RateLimiter, Semaphore } from './limits.js';
+
+/** One run of one input row, ready to score; `error` when its rollout failed after its retries. */
+export interface RolledRow {
+  idx: number;
+  data: string;
+  stat: RolloutStat;
+  error?: string;
+}
+
+export interface RolloutStage {
+  /** The chunk's rows rolled out, in output order; 'stopped' when the chunk or its job was stopped. */
+  rollout(chunk: PreparedChunk, signal: AbortSignal): Promise<RolledRow[] | 'stopped'>;
+}
+
+export interface RolloutStageOptions {
+  secretEnv: SecretEnv;
+  /** Requests per second by endpoint origin (config `rolloutRateLimits`). */
+  rateLimits: ReadonlyMap<string, number>;
+}
+
+/**
+ * One per worker: the rollouts of a job share its `maxConcurrentRollouts` across the worker's
+ * slots, and the requests to an endpoint share its operator rate limit.
+ */
+export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOptions): RolloutStage {
+  /**
+   * A chunk's signal aborts only when its job stopped running (cancelled, deleted, failed) or the
+   * worker stops: either way every chunk of the job here stops, so the first abort stops them all
+   * (otherwise a chunk still waiting for a request slot would take the slots the aborted one freed
+   * and send its requests until its own lease watch noticed).
+   */
+  const perJob = new Map<string, { semaphore: Semaphore; users: number; stop: AbortController }>();
+  const perOrigin = new Map<string, RateLimiter>();
+
+  const limiterOf = (baseUrl: string): RateLimiter | undefined => {
+    const origin = new URL(baseUrl).origin;
+    const rate = rateLimits.get(origin);
+    if (rate === undefined) return undefined;
+    let limiter = perOrigin.get(origin);
+    if (!limiter) perOrigin.set(origin, (limiter = new RateLimiter(rate)));
+    return limiter;
+  };
+
+  const shareOf = (key: string, limit: number, signal: AbortSignal) => {
+    let entry = perJob.get(key);
+    if (!entry) perJob.set(key, (entry = { semaphore: new Semaphore(limit), users: 0, stop: new AbortController() }));
+    const { stop } = entry;
+    entry.users++;
+    const stopAll = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', stopAll, { once: true });
+    if (signal.aborted) stopAll();
+    return {
+      semaphore: entry.semaphore,
+      signal: AbortSignal.any([signal, stop.signal]),
+      done: () => {
+        signal.removeEventListener('abort', stopAll);
+        if (--entry.users === 0 && perJob.get(key) === entry) perJob.delete(key);
+      },
+    };
+  };
+
+  return {
+    async rollout(chunk, chunkSignal) {
+      const settings = chunk.job.settings.rollout!;
+      const apiKey = settings.apiKeySecret ? (await secretEnv(chunk.job.accountId))[settings.apiKeySecret] : '';
+      const { semaphore, signal, done } = shareOf(`${chunk.job.accountId}/${chunk.job.id}`, settings.maxConcurrentRollouts, chunkSignal);
+      const call = async (body: Record<string, unknown>): Promise<CompletionOutcome> => {
+        if (apiKey === undefined) return { ok: false, error: `the account has no secret "${settings.apiKeySecret}" (rollout.apiKeySecret)`, attempts: 0, latencyMs: 0 };
+        await semaphore.acquire(signal);
+        try {
+          return await complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) }, signal);
+        } finally {
+          semaphore.release();
+        }
+      };
+      try {
+        const perRow = chunk.input.map((row) => rolloutRow(row, settings, call));
+        return (await Promise.all(perRow)).flat();
+      } catch (error: unknown) {
+        if (signal.aborted) return 'stopped';
+        throw error;
+      } finally {
+        done();
+      }
+    },
+  };
+}
+
+export const completionsUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+
+/** The row's `numRuns` rollouts, in run order. */
+async function rolloutRow(
+  input: { idx: number; data: string },
+  settings: RolloutSettings,
+  call: (body: Record<string, unknown>) => Promise<CompletionOutcome>,
+): Promise<RolledRow[]> {
+  const row = JSON.parse(input.data) as Record<string, unknown>;
+  const runs = Array.from({ length: settings.numRuns }, (_, run) => run);
+  const messages = row['messages'];
+  if (!Array.isArray(messages)) {
+    const error = 'the row has no "messages" array to send to the model';
+    return runs.map((run) => rolledRow(row, input.idx, run, settings, { ok: false, error, attempts: 0, latencyMs: 0 }));
+  }
+  return Promise.all(runs.map(async (run) => rolledRow(row, input.idx, run, settings, await call(requestBody(row, messages, run, settings)))));
+}
+
+/** The chat-completions body of one run: extra body first, so the named fields win. */
+function requestBody(row: Record<string, unknown>, messages: unknown[], run: number, settings: RolloutSettings): Record<string, unknown> {
+  const { extraBody, seed, ...named } = settings.params;
+  const body: Record<string, unknown> = { ...extraBody, ...named, model: settings.model, messages };
+  if (Array.isArray(row['tools'])) body['tools'] = row['tools'];
+  const runSeed = seedOfRun(seed, run);
+  if (runSeed !== undefined) body['seed'] = runSeed;
+  return body;
+}
+
+function rolledRow(row: Record<string, unknown>, idx: number, run: number, settings: RolloutSettings, outcome: CompletionOutcome): RolledRow {
+  const out: Record<string, unknown> = { ...row };
+  const stat: RolloutStat = { run, promptTokens: 0, completionTokens: 0, latencyMs: outcome.latencyMs, failed: !outcome.ok };
+  if (outcome.ok) {
+    out['messages'] = [...(row['messages'] as unknown[]), outcome.message];
+    Object.assign(stat, { promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens });
+  }
+  out['rollout'] = {
+    run,
+    model: settings.model,
+    message: outcome.ok ? outcome.message : null,
+    finish_reason: outcome.ok ? outcome.finishReason : null,
+    usage: { prompt_tokens: stat.promptTokens, completion_tokens: stat.completionTokens },
+    latency_ms: outcome.latencyMs,
+    attempts: outcome.attempts,
+    error: outcome.ok ? null : outcome.error,
+  };
+  const rolled: RolledRow = { idx: outputIndexOf(idx, run, settings.numRuns), data: JSON.stringify(out), stat };
+  if (!outcome.ok) rolled.error = outcome.error;
+  return rolled;
+}
