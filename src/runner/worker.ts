@@ -13,7 +13,7 @@ import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, typ
 import { createBuildResolver } from './local-builds.js';
 import type { Wakeup } from './wakeup.js';
 import { createRolloutStage, rolloutAndScore } from './rollout/index.js';
-import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
+import { failJob, finalizeCancelled, finalizeCompleted } from '../services/finalize.js';
 
 export interface WorkerOptions {
   /** Chunks scored at once by this worker. @default the number of cores */
