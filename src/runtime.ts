@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEvaluatorBuilder, type EnvironmentProvider } from './build/builder.js';
@@ -44,7 +44,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
   const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
   const environments = createEnvironmentProvider(ensureDir(config.envDir ?? join(config.dataDir, 'envs')), launcher);
   const builder = createEvaluatorBuilder({
-    buildsRoot: ensureDir(join(config.dataDir, 'builds')),
+    buildsRoot: ensurePrivateBuilds(join(config.dataDir, 'builds'), launcher.fileGroup),
     environments,
     launcher,
     runtime: box,
@@ -82,6 +82,27 @@ function makeTraversable(dataDir: string): void {
     }
     if (dir === dirname(dir)) return;
   }
+}
+
+/**
+ * `builds/` holds every account's evaluator code: only this user and the sandbox file group may
+ * enter it (0710: not listable even for them), so other host users cannot read a build while the
+ * sandbox uids still reach theirs by path. Without a sandbox group (insecure-local: evaluators run
+ * as this user) it is this user's alone.
+ */
+function ensurePrivateBuilds(path: string, fileGroup: number | undefined): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (fileGroup === undefined) {
+    chmodSync(path, 0o700);
+    return path;
+  }
+  try {
+    chownSync(path, process.getuid?.() ?? 0, fileGroup);
+  } catch (error: unknown) {
+    throw new Error(`cannot give ${path} to the sandbox file group ${fileGroup}: ${(error as Error).message} (the bubblewrap sandbox needs the server to run as root)`, { cause: error });
+  }
+  chmodSync(path, 0o710);
+  return path;
 }
 
 function ensureDir(path: string): string {

@@ -12,6 +12,7 @@ import { createServices, type Services } from './services/index.js';
 import { createRateLimiter } from './services/rate-limit.js';
 import { createSecretCipher, loadSecretKey, type SecretCipher } from './services/secret-cipher.js';
 import { createSecretEnv } from './services/secrets.js';
+import { createStorageReclaimer } from './services/storage-reclaim.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -32,7 +33,11 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
   const runtime = await createEvaluatorRuntime(config);
   for (const warning of runtime.warnings) log(warning);
+  const startTime = new Date().toISOString();
   const store = await openStore({ url: databaseUrlOf(config) });
+  const reclaimer = createStorageReclaimer(store, { log });
+  await reclaimer.atStart(startTime);
+  reclaimer.start();
   const wakeup = createWakeup();
   // The in-process worker starts once the server listens; builds that finish before then have none.
   let prewarm: (evaluator: EvaluatorRecord) => void = () => {};
@@ -71,6 +76,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     worker,
     async close() {
       await app.close();
+      await reclaimer.stop();
       await worker?.stop();
       await services.builds.idle();
       await store.close();

@@ -65,23 +65,26 @@ describe.each(STORE_KINDS)('hostile rows on %s', (kind) => {
     expect(refused.json['message']).toContain('sampleData[1]: nested deeper than the limit of 256 levels');
   });
 
-  it('serves :listResults for a stored row nested 5,000 levels deep, byte for byte', async () => {
+  it('serves :listResults, :compare and CSV for a stored row nested 5,000 levels deep', async () => {
     const store = t.server.store;
     const rowText = deep(5000);
     const input = await store.rows.createSet('acme');
     await store.rows.append(input, 0, ['{"plain":true}', rowText]);
-    const output = await store.rows.createSet('acme', { base: input });
-    const now = nowIso();
-    const job: JobRecord = {
-      accountId: 'acme', id: 'deepjob', displayName: 'deep', createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_RUNNING',
-      status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: 'out', inputRowSetId: input, outputRowSetId: output,
-      settings: DEFAULT_JOB_SETTINGS, progress: { rowsTotal: 2, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
-      metrics: {}, outputStats: '', leaderboardIds: [],
-    };
-    await store.jobs.create(job, { runnable: true, ranges: [[0, 2]] });
-    const lease = (await store.jobs.leaseChunk({ owner: 'test', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
-    const results = [0, 1].map((idx) => ({ idx, score: 1, isScoreValid: true, errorKind: '', ms: 1, metrics: {} }));
-    await store.jobs.completeChunk(lease, { outputRowSetId: output, rows: [{ idx: 0, text: '{"plain":true}' }, { idx: 1, text: rowText }], results, now: nowIso() });
+    for (const id of ['deepjob', 'deepbase']) {
+      const output = await store.rows.createSet('acme', { base: input });
+      const now = nowIso();
+      const job: JobRecord = {
+        accountId: 'acme', id, displayName: id, createdBy: 'admin', createTime: now, updateTime: now, state: 'JOB_STATE_RUNNING',
+        status: { code: 'OK', message: '' }, evaluatorId: 'e', inputDatasetId: 'in', outputDatasetId: `${id}-out`, inputRowSetId: input, outputRowSetId: output,
+        settings: DEFAULT_JOB_SETTINGS, progress: { rowsTotal: 2, rowsDone: 0, rowsErrored: 0, startTime: '', endTime: '' },
+        metrics: {}, outputStats: '', leaderboardIds: [],
+      };
+      await store.jobs.create(job, { runnable: true, ranges: [[0, 2]] });
+      const lease = (await store.jobs.leaseChunk({ owner: 'test', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
+      const results = [0, 1].map((idx) => ({ idx, score: 1, isScoreValid: true, errorKind: '', ms: 1, metrics: {} }));
+      await store.jobs.completeChunk(lease, { outputRowSetId: output, rows: [{ idx: 0, text: '{"plain":true}' }, { idx: 1, text: rowText }], results, now: nowIso() });
+      await store.jobs.update('acme', id, { state: 'JOB_STATE_COMPLETED', updateTime: nowIso() });
+    }
 
     const listed = await t.call('GET', `/v1/accounts/acme/evaluationJobs/deepjob:listResults`);
     expect(listed.status).toBe(200);
@@ -96,5 +99,15 @@ describe.each(STORE_KINDS)('hostile rows on %s', (kind) => {
     expect((masked.json['results'] as unknown[])[0]).toEqual({ index: 0, row: { plain: true } });
     const intoDeep = await t.call('GET', `/v1/accounts/acme/evaluationJobs/deepjob:listResults?readMask=index,row.a`);
     expect(intoDeep.status).toBe(200);
+
+    const compared = await t.call('GET', `/v1/accounts/acme/evaluationJobs/deepjob:compare?baseline=deepbase&view=FULL`);
+    expect(compared.status, compared.text.slice(0, 300)).toBe(200);
+    expect(compared.text).toContain(rowText);
+    expect((compared.json['rows'] as unknown[]).length).toBe(2);
+
+    const csv = await t.call('GET', `/v1/accounts/acme/evaluationJobs/deepjob:listResults?format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain('[not shown: nested too deeply]');
+    expect(csv.text.trim().split('\n')).toHaveLength(3);
   });
 });

@@ -10,8 +10,18 @@
  * go back to widen its header; a field that first appears later is left out.
  */
 export function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text = value === null || value === undefined ? '' : typeof value === 'object' ? jsonCell(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A value nested too deeply for JSON.stringify (stored before the upload depth limit) degrades, visibly. */
+function jsonCell(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error: unknown) {
+    if (error instanceof RangeError) return '[not shown: nested too deeply]';
+    throw error;
+  }
 }
 
 export function csvLine(fields: readonly unknown[]): string {

@@ -43,7 +43,11 @@ and reload this page.</p>
  */
 export function registerWebUi(app: FastifyInstance, options: { distDir: string }): void {
   const root = resolve(options.distDir);
-  const isApiPath = (path: string) => API_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix));
+  // `//v1/...` is no UI route: repeated slashes are collapsed before the check.
+  const isApiPath = (rawPath: string) => {
+    const path = rawPath.replace(/\/{2,}/g, '/');
+    return API_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix));
+  };
 
   const sendFile = (reply: FastifyReply, file: string, size: number) => {
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -72,6 +76,7 @@ export function registerWebUi(app: FastifyInstance, options: { distDir: string }
     } catch {
       return reply.code(400).header('content-type', 'text/plain; charset=utf-8').send('bad path');
     }
+    if (isApiPath(path)) return reply.callNotFound();
     if (path.includes('\0') || path.split(/[\\/]/).includes('..')) {
       return reply.code(400).header('content-type', 'text/plain; charset=utf-8').send('bad path');
     }

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { BoxRuntime } from '../build/evaluator-box.js';
 import { coerceError } from '../domain/errors.js';
 import { RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord } from '../domain/jobs.js';
@@ -11,6 +9,7 @@ import type { EvaluatorBuilder } from '../services/build-queue.js';
 import type { SecretEnv } from '../services/secrets.js';
 import { prepareChunk, scoreChunk, SlotPools, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk } from './chunk-runner.js';
 import { createBuildResolver } from './local-builds.js';
+import { releaseDeadLocalLeases, workerIdentity } from './lease-owner.js';
 import type { Wakeup } from './wakeup.js';
 import { createRolloutStage, rolloutAndScore } from './rollout/index.js';
 import { failJob, finalizeCancelled, finalizeCompleted } from '../services/finalize.js';
@@ -73,7 +72,8 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
   const rollouts = createRolloutStage({ secretEnv: options.secretEnv ?? (() => Promise.resolve({})), rateLimits: options.rolloutRateLimits ?? new Map() });
-  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const identity = workerIdentity();
+  const id = identity.id;
   let running = false;
   const loops: Promise<void>[] = [];
   const inFlight = new Set<AbortController>();
@@ -273,7 +273,9 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
     start() {
       if (running) return;
       running = true;
-      for (let slot = 0; slot < slots; slot++) loops.push(slotLoop(slot));
+      // A restart after kill -9 takes its previous identity's chunks back at once (lease-owner.ts).
+      const reclaimed = releaseDeadLocalLeases(store, identity, log).catch((error: unknown) => void log(`worker ${id}: ${String(error)}`));
+      for (let slot = 0; slot < slots; slot++) loops.push(reclaimed.then(() => slotLoop(slot)));
     },
     prewarm(evaluator) {
       if (!running || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return;

@@ -21,6 +21,8 @@ export interface BubblewrapPaths {
 export interface BoxIdentity {
   uid: number;
   gid: number;
+  /** Supplementary groups (the file group that may read builds/); none when absent. */
+  groups?: readonly number[];
 }
 
 /** Mirrors the host's /bin, /lib... : a symlink stays a symlink, a directory is bound read-only. */
@@ -89,7 +91,7 @@ export function bubblewrapArgv(spec: SandboxSpec, paths: BubblewrapPaths, who: B
     paths.setpriv,
     `--reuid=${who.uid}`,
     `--regid=${who.gid}`,
-    '--clear-groups',
+    who.groups && who.groups.length > 0 ? `--groups=${who.groups.join(',')}` : '--clear-groups',
     '--',
   ];
   return [paths.prlimit, ...prlimitArgs(spec.limits), ...setpriv, ...bwrapArgs(spec, paths.bwrap)];
@@ -104,6 +106,9 @@ function sendEnvironment(child: ChildProcess, fd: number, data: Buffer): void {
   pipe.end(data);
 }
 
+/** Just below the default uid range: a group no host user is in. */
+const DEFAULT_FILE_GROUP = 199_999;
+
 export function createBubblewrapLauncher(options: BubblewrapLauncherOptions): SandboxLauncher {
   const paths: BubblewrapPaths = {
     bwrap: options.bwrapPath ?? '/usr/bin/bwrap',
@@ -111,15 +116,17 @@ export function createBubblewrapLauncher(options: BubblewrapLauncherOptions): Sa
     prlimit: options.prlimitPath ?? '/usr/bin/prlimit',
   };
   const uids: UidAllocator = createUidAllocator(options.uids ?? { first: 200_000, count: 10_000 });
+  const fileGroup = options.fileGroup ?? DEFAULT_FILE_GROUP;
   return {
     mode: 'bubblewrap',
     isolated: true,
+    fileGroup,
     spawn(spec: SandboxSpec): ChildProcess {
       const uid = uids.acquire();
       let child: ChildProcess;
       try {
         const envData = envArgsData(spec.env);
-        const [file, ...args] = bubblewrapArgv(spec, paths, { uid, gid: uid });
+        const [file, ...args] = bubblewrapArgv(spec, paths, { uid, gid: uid, groups: [fileGroup] });
         child = spawn(file as string, args, {
           env: {},
           stdio: stdioFor((spec.extraFds ?? 0) + 1),

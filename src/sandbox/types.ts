@@ -52,6 +52,8 @@ export interface SandboxLauncher {
   readonly mode: SandboxMode;
   /** False for insecure-local: callers may refuse to run untrusted code on it. */
   readonly isolated: boolean;
+  /** The group sandbox processes hold to read their builds (bubblewrap); absent when they run as this user. */
+  readonly fileGroup?: number;
   /**
    * Spawns the command (shell: false) in its own process group, stdin/stdout/stderr piped.
    * Kill the whole group with `process.kill(-child.pid, signal)`.
@@ -74,6 +76,12 @@ export interface BubblewrapLauncherOptions {
    * @default { first: 200000, count: 10000 }
    */
   uids?: { first: number; count: number };
+  /**
+   * A host group every sandbox process holds besides its own: `builds/` belongs to it (0710), so
+   * sandboxed evaluators reach their builds and other host users do not. No host user should be
+   * a member. @default 199999
+   */
+  fileGroup?: number;
 }
 
 export interface InsecureLocalLauncherOptions {

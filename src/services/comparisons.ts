@@ -10,6 +10,7 @@ import { Comparison, ComparisonSide, joinKeyOf, pairByIndex, pairByKey, parseJoi
 import { isTerminal, type JobRecord } from '../domain/jobs.js';
 import { parseResourceName } from '../domain/names.js';
 import type { Store } from '../store/index.js';
+import { RawJson } from '../domain/raw-json.js';
 
 export interface CompareRequest {
   baseline: string;
@@ -176,7 +177,8 @@ async function attachRows(store: Store, items: ComparedRow[], jobs: { baseline: 
     const texts = await store.rows.readAt(jobs[which].outputRowSetId, sides.map((s) => s.index));
     for (const side of sides) {
       const text = texts.get(side.index);
-      side.row = text === undefined ? null : JSON.parse(text);
+      // Sent as the stored text: a row too deep for JSON.stringify must not fail the page.
+      side.row = text === undefined ? null : new RawJson(text);
     }
   }
 }

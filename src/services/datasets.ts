@@ -101,6 +101,8 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       if (!(await store.datasets.delete(accountId, id))) {
         throw notFound(`dataset "accounts/${accountId}/datasets/${id}" not found`);
       }
+      // Rows PUT to its upload URLs and never validated go with it.
+      for (const url of await store.signedUrls.listStaged(accountId, 'dataset', id)) if (url.stagedRowSetId) await store.rows.deleteSetIfUnused(url.stagedRowSetId);
       await store.signedUrls.deleteForTarget(accountId, 'dataset', id);
     },
 

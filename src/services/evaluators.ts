@@ -109,6 +109,8 @@ export function createEvaluatorService(store: Store, signedUrls: SignedUrlServic
       const deleted = await store.evaluators.delete(accountId, id);
       if (!deleted) throw notFound(`evaluator "accounts/${accountId}/evaluators/${id}" not found`);
       for (const blobId of deleted.blobIds) await store.blobs.delete(blobId);
+      // Archives PUT to its upload URLs and never validated go with it.
+      for (const url of await store.signedUrls.listStaged(accountId, 'evaluator', id)) if (url.stagedBlobId) await store.blobs.delete(url.stagedBlobId);
       await store.signedUrls.deleteForTarget(accountId, 'evaluator', id);
     },
 

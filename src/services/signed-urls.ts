@@ -23,8 +23,11 @@ export interface SignedUrlService {
     size: number;
     baseUrl: string;
   }): Promise<string>;
-  /** Finds a live URL by its token; NOT_FOUND for unknown or expired ones. */
-  resolve(token: string, purpose: 'upload' | 'download'): Promise<SignedUrlRecord>;
+  /**
+   * Finds a live URL by its token; NOT_FOUND for unknown ones or when `filename` (the URL's last
+   * part) is not the one it was issued with, PERMISSION_DENIED for expired ones.
+   */
+  resolve(token: string, purpose: 'upload' | 'download', filename?: string): Promise<SignedUrlRecord>;
   /** Runs `upload` holding the URL's single-use claim; the claim is given back if it fails. */
   withUploadClaim<T>(record: SignedUrlRecord, upload: () => Promise<T>): Promise<T>;
 }
@@ -55,9 +58,10 @@ export function createSignedUrlService(store: Store, options: SignedUrlOptions =
       });
       return `${baseUrl}${SIGNED_URL_PREFIX}/${token}/${encodeURIComponent(filename)}`;
     },
-    async resolve(token, purpose) {
+    async resolve(token, purpose, filename) {
       const record = await store.signedUrls.get(hashToken(token));
       if (!record || record.purpose !== purpose) throw notFound('signed URL not found');
+      if (filename !== undefined && filename !== record.filename) throw notFound(`signed URL not found: this URL is for "${record.filename}", not "${filename}"`);
       if (record.expireTime < nowIso()) throw new ApiError({ code: 'PERMISSION_DENIED', message: 'signed URL has expired' });
       return record;
     },

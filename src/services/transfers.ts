@@ -19,14 +19,15 @@ export function createTransferService(
   { datasets, evaluators, jobs }: { datasets: DatasetService; evaluators: EvaluatorService; jobs: JobService },
 ) {
   return {
-    async receive(token: string, upload: ReceivedUpload): Promise<void> {
-      const url = await signedUrls.resolve(token, 'upload');
+    /** `filename` is the URL's last part: it must be the one the URL was issued for. */
+    async receive(token: string, upload: ReceivedUpload, filename?: string): Promise<void> {
+      const url = await signedUrls.resolve(token, 'upload', filename);
       if (url.targetKind === 'dataset') return datasets.receiveSignedUpload(url, upload);
       if (url.targetKind === 'evaluator') return evaluators.receiveSignedUpload(url, upload);
       throw invalidArgument('signed URL: this URL does not take uploads');
     },
-    async open(token: string): Promise<Download> {
-      const url = await signedUrls.resolve(token, 'download');
+    async open(token: string, urlFilename?: string): Promise<Download> {
+      const url = await signedUrls.resolve(token, 'download', urlFilename);
       if (url.targetKind === 'job') return { filename: url.filename, contentType: 'text/plain; charset=utf-8', body: jobs.openLog(url) };
       if (url.targetKind === 'evaluator') {
         const { filename, contentType, bytes } = await evaluators.openDownload(url);

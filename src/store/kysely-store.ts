@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrationProvider } from './migrations/index.js';
-import type { Dialect, Store } from './port.js';
+import type { Dialect, SpaceReport, Store } from './port.js';
 import { createAccountRepo } from './repos/accounts.js';
 import { createApiKeyRepo } from './repos/api-keys.js';
 import { createBlobRepo } from './repos/blobs.js';
@@ -15,7 +15,11 @@ import { createSignedUrlRepo } from './repos/signed-urls.js';
 import type { Database } from './schema.js';
 
 /** The repositories over one Kysely instance: the same typed queries serve both dialects. */
-export function createKyselyStore(db: Kysely<Database>, dialect: Dialect, { jobWrites }: { jobWrites?: JobWrites } = {}): Store {
+export function createKyselyStore(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  { jobWrites, reclaimSpace }: { jobWrites?: JobWrites; reclaimSpace?: (options: { full: boolean }) => SpaceReport } = {},
+): Store {
   return {
     dialect,
     accounts: createAccountRepo(db),
@@ -28,6 +32,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect, { jobW
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
+    reclaimSpace: (options) => Promise.resolve(reclaimSpace?.(options)),
     close: () => db.destroy(),
   };
 }

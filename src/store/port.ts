@@ -95,6 +95,11 @@ export interface RowRepo {
    * uses it; true if dropped. deleteSet drops it unless a row set derives from it.
    */
   deleteSetIfUnused(rowSetId: number): Promise<boolean>;
+  /**
+   * Drops row sets that nothing uses (no dataset, job, staged upload or derived row set) created
+   * before `createdBefore`: what an upload killed midway left. Returns how many were dropped.
+   */
+  sweepOrphans(createdBefore: string): Promise<number>;
 }
 
 export interface SignedUrlRepo {
@@ -108,6 +113,7 @@ export interface SignedUrlRepo {
   /** Upload URLs of one target that hold a staged upload (row set or blob), oldest first. */
   listStaged(accountId: string, targetKind: string, targetId: string): Promise<SignedUrlRecord[]>;
   deleteForTarget(accountId: string, targetKind: string, targetId: string): Promise<void>;
+  /** Drops expired URLs with their staged uploads that nothing else uses; returns how many URLs. */
   deleteExpired(now: string): Promise<number>;
 }
 
@@ -194,6 +200,10 @@ export interface JobRepo {
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
   releaseChunk(lease: ChunkLease): Promise<void>;
+  /** Owners of live leases whose name starts with `prefix` (a host's workers). */
+  leaseOwners(prefix: string): Promise<string[]>;
+  /** Gives back every chunk `owner` leases (a dead worker's); returns how many. */
+  releaseLeasesOf(owner: string): Promise<number>;
   /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
@@ -255,5 +265,17 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
+  /**
+   * Gives the space of deleted data back to the file system where the backend needs telling
+   * (SQLite); `full` allows a full compaction (only when nothing else uses the database yet).
+   * PostgreSQL's autovacuum does this by itself: there it reports nothing.
+   */
+  reclaimSpace(options: { full: boolean }): Promise<SpaceReport | undefined>;
   close(): Promise<void>;
+}
+
+export interface SpaceReport {
+  fileBytesBefore: number;
+  fileBytesAfter: number;
+  freeBytesAfter: number;
 }

@@ -59,6 +59,8 @@ export interface ModelServer {
   /** Requests answered or refused so far, and those in flight now. */
   readonly inFlight: number;
   readonly maxInFlight: number;
+  /** Connections opened so far (keep-alive reuses them). */
+  readonly connections: number;
   /** Forgets the requests, the attempts per prompt and the most in flight so far. */
   reset(): void;
   close(): Promise<void>;
@@ -82,12 +84,14 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   const sockets = new Set<Socket>();
   let inFlight = 0;
   let maxInFlight = 0;
+  let connections = 0;
   const self: ModelServer = {
     baseUrl: '',
     requests,
     options,
     get inFlight() { return inFlight; },
     get maxInFlight() { return maxInFlight; },
+    get connections() { return connections; },
     reset: () => {
       requests.length = 0;
       attempts.clear();
@@ -137,6 +141,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   server.keepAliveTimeout = 30_000;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
+    connections++;
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -21,14 +21,14 @@ export function signedUrlRoutes(transfers: TransferService): AnyRouteSpec[] {
           source: request.body as AsyncIterable<Uint8Array>,
           contentLength: contentLength === undefined ? undefined : Number(contentLength),
           lengthRange: Array.isArray(lengthRange) ? lengthRange[0] : lengthRange,
-        });
+        }, params['filename']);
         return {};
       },
     }),
     defineRoute({
       method: 'GET', path: PATH, operationId: 'GetSignedDownload', summary: 'Download a file from a signed URL', auth: 'none',
       handler: async ({ params, reply }) => {
-        const download = await transfers.open(params['token']!);
+        const download = await transfers.open(params['token']!, params['filename']);
         reply.header('content-type', download.contentType);
         reply.header('content-disposition', `attachment; filename="${download.filename}"`);
         return reply.send(Readable.from(download.body));

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
-/**
- * JSON text already stored (a dataset or result row), to be sent as it is. Re-serialising a
- * parsed row costs a parse and a stringify per row, and `JSON.stringify` overflows the stack on
- * rows nested some thousands of levels deep: a stored row must never make its page unreadable.
- */
-export class RawJson {
-  constructor(readonly text: string) {}
-}
+import { RawJson } from '../../domain/raw-json.js';
+
+export { RawJson };
 
 /** `JSON.stringify(value)`, with every `RawJson` inside spliced in as its text. */
 export function stringifyWithRaw(value: unknown): string {

@@ -61,11 +61,22 @@ function withoutKind<T extends { kind: string }>({ kind: _, ...rest }: T): Omit<
 }
 
 async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
-  const timeout = AbortSignal.timeout(timeoutMs);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
+  // One controller per attempt, unlinked when it ends: AbortSignal.timeout and AbortSignal.any
+  // would keep a timer and a listener alive per request until the timeout (memory grew with
+  // every request of a long job).
+  const attempt = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    attempt.abort(new Error('request timeout'));
+  }, timeoutMs);
+  const stop = () => attempt.abort(signal.reason);
+  signal.addEventListener('abort', stop, { once: true });
   try {
-    const response = await fetch(request.url, { method: 'POST', headers, body: JSON.stringify(request.body), signal: AbortSignal.any([signal, timeout]) });
+    if (signal.aborted) throw signal.reason as Error;
+    const response = await fetch(request.url, { method: 'POST', headers, body: JSON.stringify(request.body), signal: attempt.signal });
     // Read to the end whatever the status: the connection goes back to the pool only then.
     const text = await response.text();
     if (response.ok) return parseCompletion(text);
@@ -74,10 +85,13 @@ async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal
     return { kind: 'fatal', error: detail };
   } catch (error: unknown) {
     if (signal.aborted) throw signal.reason as Error;
-    if (timeout.aborted) return { kind: 'retry', error: `no answer from ${request.url} within the request timeout of ${timeoutMs / 1000} s` };
+    if (timedOut) return { kind: 'retry', error: `no answer from ${request.url} within the request timeout of ${timeoutMs / 1000} s` };
     const cause = coerceError(error);
     const reason = cause.cause instanceof Error ? cause.cause.message : cause.message;
     return { kind: 'retry', error: `request to ${request.url} failed: ${reason}` };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
   }
 }
 

@@ -1,41 +1,37 @@
 /** How many rollouts run at once, and how fast they may start. */
 
-/** A counting semaphore whose waiters can give up (a cancelled job stops waiting). */
+/**
+ * A counting semaphore whose waiters are all turned away at once when it is closed (the job
+ * stopped): one listener for the lot, not one per waiter (a chunk queues a thousand requests,
+ * and removing a listener from a signal with thousands costs a scan of them all).
+ */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly waiters: { grant: () => void; refuse: (reason: unknown) => void }[] = [];
+  private closedWith: { reason: unknown } | undefined;
 
   constructor(private readonly limit: number) {}
 
-  get idle(): boolean {
-    return this.active === 0 && this.waiters.length === 0;
-  }
-
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(): Promise<void> {
+    if (this.closedWith) throw this.closedWith.reason;
     if (this.active < this.limit) {
       this.active++;
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', abandon);
-        this.active++;
-        resolve();
-      };
-      const abandon = () => {
-        const at = this.waiters.indexOf(grant);
-        if (at >= 0) this.waiters.splice(at, 1);
-        reject(signal!.reason as Error);
-      };
-      if (signal?.aborted) return abandon();
-      signal?.addEventListener('abort', abandon, { once: true });
-      this.waiters.push(grant);
+      this.waiters.push({ grant: () => { this.active++; resolve(); }, refuse: reject });
     });
   }
 
   release(): void {
     this.active--;
-    this.waiters.shift()?.();
+    this.waiters.shift()?.grant();
+  }
+
+  /** Refuses every waiter and every later acquire with `reason`. */
+  close(reason: unknown): void {
+    this.closedWith = { reason };
+    for (const waiter of this.waiters.splice(0)) waiter.refuse(reason);
   }
 }
 

@@ -3,6 +3,7 @@
  * model endpoint `numRuns` times, and each answer becomes a row to score (the row with the
  * assistant message appended to its messages and what the call did under `rollout`).
  */
+import { setMaxListeners } from 'node:events';
 import { outputIndexOf, seedOfRun, type RolloutSettings, type RolloutStat } from '../../domain/rollout.js';
 import type { SecretEnv } from '../../services/secrets.js';
 import type { PreparedChunk } from '../chunk-runner.js';
@@ -53,15 +54,24 @@ export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOption
 
   const shareOf = (key: string, limit: number, signal: AbortSignal) => {
     let entry = perJob.get(key);
-    if (!entry) perJob.set(key, (entry = { semaphore: new Semaphore(limit), users: 0, stop: new AbortController() }));
+    if (!entry) {
+      entry = { semaphore: new Semaphore(limit), users: 0, stop: new AbortController() };
+      setMaxListeners(0, entry.stop.signal);
+      perJob.set(key, entry);
+    }
     const { stop } = entry;
     entry.users++;
-    const stopAll = () => stop.abort(signal.reason);
+    const { semaphore } = entry;
+    const stopAll = () => {
+      stop.abort(signal.reason);
+      semaphore.close(signal.reason);
+    };
     signal.addEventListener('abort', stopAll, { once: true });
     if (signal.aborted) stopAll();
     return {
-      semaphore: entry.semaphore,
-      signal: AbortSignal.any([signal, stop.signal]),
+      semaphore,
+      // Every request and every request waiting for a slot listens to it: thousands, by design.
+      signal: stop.signal,
       done: () => {
         signal.removeEventListener('abort', stopAll);
         if (--entry.users === 0 && perJob.get(key) === entry) perJob.delete(key);
@@ -76,7 +86,7 @@ export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOption
       const { semaphore, signal, done } = shareOf(`${chunk.job.accountId}/${chunk.job.id}`, settings.maxConcurrentRollouts, chunkSignal);
       const call = async (body: Record<string, unknown>): Promise<CompletionOutcome> => {
         if (apiKey === undefined) return { ok: false, error: `the account has no secret "${settings.apiKeySecret}" (rollout.apiKeySecret)`, attempts: 0, latencyMs: 0 };
-        await semaphore.acquire(signal);
+        await semaphore.acquire();
         try {
           return await complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) }, signal);
         } finally {

@@ -10,6 +10,7 @@ import type { ChunkCompletion, Dialect, JobPatch, JobRepo, LeaseRequest } from '
 import type { Database, EvaluationJobsTable } from '../schema.js';
 import { decodeChunkResults, encodeChunkResults } from './chunk-results.js';
 import { readRowsAt, writeRows } from './row-blocks.js';
+import { leaseOwnersWithPrefix, releaseLeasesOf } from './lease-owners.js';
 
 export const JOB_LIST_FIELDS: ListFields = {
   evaluationJobId: { column: 'id', type: 'string' },
@@ -151,6 +152,8 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    leaseOwners: (prefix) => leaseOwnersWithPrefix(db, prefix),
+    releaseLeasesOf: (owner) => releaseLeasesOf(db, owner),
     async releaseChunk(lease) {
       await chunkWhereOwned(db, lease).set({ state: 'pending', lease_owner: '', lease_expire_time: '' }).execute();
     },

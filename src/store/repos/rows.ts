@@ -3,6 +3,7 @@ import { nowIso } from '../../domain/types.js';
 import type { RowRepo } from '../port.js';
 import type { Database } from '../schema.js';
 import { deleteRowSet, deleteRowSetIfUnused } from './datasets.js';
+import { sweepOrphanRowSets } from './orphans.js';
 import { readRows, readRowsAt, writeRows } from './row-blocks.js';
 
 export function createRowRepo(db: Kysely<Database>): RowRepo {
@@ -26,5 +27,6 @@ export function createRowRepo(db: Kysely<Database>): RowRepo {
       await deleteRowSet(db, rowSetId);
     },
     deleteSetIfUnused: (rowSetId) => deleteRowSetIfUnused(db, rowSetId),
+    sweepOrphans: (createdBefore) => sweepOrphanRowSets(db, createdBefore),
   };
 }

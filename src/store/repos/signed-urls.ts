@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DatasetStats, SignedUrlRecord, UploadTargetKind } from '../../domain/types.js';
 import type { SignedUrlRepo } from '../port.js';
 import type { Database, SignedUrlsTable } from '../schema.js';
+import { deleteExpiredUrls } from './orphans.js';
 
 export function createSignedUrlRepo(db: Kysely<Database>): SignedUrlRepo {
   return {
@@ -52,10 +53,7 @@ export function createSignedUrlRepo(db: Kysely<Database>): SignedUrlRepo {
         .where('target_id', '=', targetId)
         .execute();
     },
-    async deleteExpired(now) {
-      const result = await db.deleteFrom('signed_urls').where('expire_time', '<', now).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    deleteExpired: (now) => deleteExpiredUrls(db, now),
   };
 }
 

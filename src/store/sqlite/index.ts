@@ -7,6 +7,7 @@ import type { Store } from '../port.js';
 import type { Database } from '../schema.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { startChunkWriter, type ChunkWriter } from './chunk-writer.js';
+import { reclaimSqliteSpace } from './space.js';
 
 /** Prepared statements kept per SQL text: hot queries (row batches) are prepared once. */
 const STATEMENT_CACHE_SIZE = 64;
@@ -16,17 +17,20 @@ export async function openSqliteStore(path: string): Promise<Store> {
   const handle = new BetterSqlite3(path);
   // Private to the server's user; SQLite gives the -wal and -shm files the same mode.
   if (path !== ':memory:') chmodSync(path, 0o600);
+  // Only takes on a new, empty file: deleted rows then give their pages back (space.ts).
+  handle.pragma('auto_vacuum = INCREMENTAL');
   handle.pragma('journal_mode = WAL');
   for (const pragma of CONNECTION_PRAGMAS) handle.pragma(pragma);
   const threads: (ChunkWriter | Checkpointer)[] = [];
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, threads) }) });
   await migrateToLatest(db, 'sqlite');
   // An in-memory database is private to its connection: its chunks are written on this thread.
-  if (path === ':memory:') return createKyselyStore(db, 'sqlite');
+  const reclaimSpace = (options: { full: boolean }) => reclaimSqliteSpace(handle, options);
+  if (path === ':memory:') return createKyselyStore(db, 'sqlite', { reclaimSpace });
   // The writer prepares its statements as it starts: only once the schema is up to date.
   const writer = startChunkWriter(path, CONNECTION_PRAGMAS);
   threads.push(writer, startCheckpointer(path));
-  return createKyselyStore(db, 'sqlite', { jobWrites: writer });
+  return createKyselyStore(db, 'sqlite', { jobWrites: writer, reclaimSpace });
 }
 
 /** Settings of every connection to the file (the main one and the chunk writer's). */
