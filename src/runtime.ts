@@ -42,7 +42,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
   const harnessPath = join(runtimeDir, 'harness.py');
   copyFileSync(HARNESS_SOURCE, harnessPath);
   const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
-  const environments = createEnvironmentProvider(ensureDir(config.envDir ?? join(config.dataDir, 'envs')), launcher);
+  const environments = createEnvironmentProvider(ensureDir(config.envDir ?? join(config.dataDir, 'envs')), launcher, config.pipIndexUrl);
   const builder = createEvaluatorBuilder({
     buildsRoot: ensurePrivateBuilds(join(config.dataDir, 'builds'), launcher.fileGroup),
     environments,
@@ -55,15 +55,16 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
 }
 
 /** pip runs sandboxed too, with the network open (it must reach the package index) and only the new environment writable. */
-function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher): EnvironmentProvider {
+function createEnvironmentProvider(envRoot: string, launcher: SandboxLauncher, pipIndexUrl: string | undefined): EnvironmentProvider {
   const runInstaller = sandboxedInstaller({
     launcher,
     limits: { ...DEFAULT_EVALUATOR_LIMITS, processes: 256, fileSizeBytes: 1024 ** 3, openFiles: 1024 },
     readOnlyBinds: ['/etc/ssl', '/etc/ca-certificates'],
   });
   return {
-    async ensure({ requirements, extras, log }) {
-      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log });
+    async ensure({ requirements, extras, log, onStep, signal }) {
+      const pip = pipIndexUrl === undefined ? undefined : { indexUrl: pipIndexUrl };
+      const env = await ensureEnvironment({ envRoot, requirements, extras, runInstaller, log, onStep, signal, ...(pip ? { pip } : {}) });
       return { envDir: env.path, hash: env.hash };
     },
   };

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { databaseUrlOf, type Config } from './config/index.js';
 import type { EvaluatorRecord } from './domain/evaluators.js';
@@ -26,6 +26,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long open requests (a long download, a slow upload) may take to finish at shutdown. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** The composition root: config in, a listening server out. */
 export async function startServer(config: Config, { log = (_line: string) => {} } = {}): Promise<RunningServer> {
   // The data directory is traversable but not listable by others: sandboxed evaluators (another
@@ -52,12 +55,13 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
   });
-  const created = await services.accounts.bootstrap({ accountId: config.accountId, apiKey: config.apiKey });
+  const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();
   if (resumed > 0) log(`resuming ${resumed} evaluator build(s) interrupted by the last shutdown`);
   const app = await buildHttpApp(services, {
     publicBaseUrl: config.publicBaseUrl,
     maxUploadBytes: config.maxUploadBytes,
+    tls: tlsOf(config),
     rateLimiter: createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }),
     onInternalError: (error, request) => log(`internal error on ${request.method} ${request.url}: ${String((error as Error).stack ?? error)}`),
   });
@@ -66,7 +70,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
   if (worker) prewarm = (evaluator) => worker.prewarm(evaluator);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${config.tlsCert ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   return {
     url,
     store,
@@ -74,14 +78,33 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     app,
     bootstrapKey: created && { accountId: config.accountId, key: created.key },
     worker,
+    /**
+     * Quick (SIGTERM): stops taking requests, chunks and builds at once. The worker releases the
+     * chunks it holds and running builds are killed, both for the next start (or another
+     * worker) to take; requests still open after a grace second are cut off.
+     */
     async close() {
-      await app.close();
-      await reclaimer.stop();
-      await worker?.stop();
-      await services.builds.idle();
+      const cutOff = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await Promise.all([app.close(), reclaimer.stop(), worker?.stop(), services.builds.stop()]);
+      } finally {
+        clearTimeout(cutOff);
+      }
       await store.close();
     },
   };
+}
+
+function tlsOf(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error: unknown) {
+      throw new Error(`${what}: cannot read "${path}" (${(error as Error).message})`, { cause: error });
+    }
+  };
+  return { cert: read(config.tlsCert, 'tlsCert'), key: read(config.tlsKey, 'tlsKey') };
 }
 
 /** The key comes from config, else from `<dataDir>/secret.key` (see docs/security.md). */

@@ -206,8 +206,9 @@ describe.each(STORE_KINDS)('datasets over HTTP on %s', (kind) => {
 
   it('rejects bad getUploadEndpoint requests naming the field', async () => {
     await createDataset('ep');
-    const many = await t.call('POST', `${base()}/ep:getUploadEndpoint`, { body: { filenameToSize: { 'a.jsonl': '1', 'b.jsonl': '1' } } });
-    expect(many.json['message']).toContain('filenameToSize');
+    const none = await t.call('POST', `${base()}/ep:getUploadEndpoint`, { body: { filenameToSize: {} } });
+    expect(none.status).toBe(400);
+    expect(none.json['message']).toContain('filenameToSize: name at least one file');
     const negative = await t.call('POST', `${base()}/ep:getUploadEndpoint`, { body: { filenameToSize: { 'a.jsonl': '-5' } } });
     expect(negative.status).toBe(400);
     expect(negative.json['message']).toContain('filenameToSize');

@@ -84,6 +84,17 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.datasets.get('other', 'round')).toBeUndefined();
   });
 
+  it('keeps the files registered for a dataset upload in order, replaced by each registration', async () => {
+    await store.datasets.create(dataset('files'));
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual([]);
+    await store.datasets.setUploadFiles('acme', 'files', ['b.jsonl', 'a.jsonl', 'c.jsonl']);
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual(['b.jsonl', 'a.jsonl', 'c.jsonl']);
+    await store.datasets.setUploadFiles('acme', 'files', ['z.jsonl']);
+    expect(await store.datasets.getUploadFiles('acme', 'files')).toEqual(['z.jsonl']);
+    expect(await store.datasets.getUploadFiles('other', 'files')).toEqual([]);
+    expect(await store.datasets.get('acme', 'files')).toEqual(dataset('files', { createTime: expect.any(String), updateTime: expect.any(String) }));
+  });
+
   it('appends rows and reads them back in index order, page by page', async () => {
     const set = await store.rows.createSet('acme');
     const texts = Array.from({ length: 2345 }, (_, i) => JSON.stringify({ i, s: 'é"\n' }));
@@ -174,6 +185,28 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     await store.rows.deleteSet(output);
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
     expect(await store.rows.read(input, -1, 100)).toEqual([]);
+  });
+
+  it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {
+    const output = await store.rows.createSet('acme');
+    await store.jobs.create(jobRecord('released', output, 2), { runnable: true, ranges: [[0, 2]] });
+    const leaseAs = (owner: string) => store.jobs.leaseChunk({ owner, now: nowIso(), expireTime: new Date(Date.now() + 600_000).toISOString(), accountLimit: 0 });
+    const first = (await leaseAs('stopping'))!;
+    expect(first).toMatchObject({ jobId: 'released', index: 0, owner: 'stopping' });
+    expect(await leaseAs('other')).toBeUndefined();
+    // Only the owner's release counts: another worker cannot free a chunk it does not hold.
+    await store.jobs.releaseChunk({ ...first, owner: 'other' });
+    expect(await leaseAs('other')).toBeUndefined();
+    await store.jobs.releaseChunk(first);
+    expect(await store.jobs.countChunks('acme', 'released')).toEqual({ pending: 1, leased: 0, done: 0 });
+    const second = (await leaseAs('next'))!;
+    expect(second).toMatchObject({ index: 0, owner: 'next' });
+    const results: RowResult[] = [0, 1].map((idx) => ({ idx, score: 1, isScoreValid: true, errorKind: '', ms: 1, metrics: {} }));
+    const completion = { outputRowSetId: output, rows: [0, 1].map((idx): OutputRow => ({ idx, text: `{"r":${idx}}` })), results, now: nowIso() };
+    // The released lease writes nothing; the new owner writes the chunk, once.
+    expect(await store.jobs.completeChunk(first, completion)).toBeUndefined();
+    expect(await store.jobs.completeChunk(second, completion)).toMatchObject({ remainingChunks: 0 });
+    expect(await store.jobs.readResults(output, -1, 10)).toEqual(results);
   });
 
   it('writes output rows whose indexes are not consecutive one by one, and reads them back', async () => {

@@ -16,7 +16,7 @@ import { unpackArchive, type ArchiveKind } from './unpack.js';
 
 /** Turns a requirement set into a ready Python environment; cached by content hash. */
 export interface EnvironmentProvider {
-  ensure(input: { requirements: string; extras: string[]; log: (line: string) => void }): Promise<{ envDir: string; hash: string }>;
+  ensure(input: { requirements: string; extras: string[]; log: (line: string) => void; onStep?: (step: string) => void; signal?: AbortSignal }): Promise<{ envDir: string; hash: string }>;
 }
 
 export interface BuilderOptions {
@@ -40,22 +40,25 @@ export interface BuilderOptions {
  */
 export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilder {
   return {
-    async build({ evaluator, archive, log: rawLog, secrets = {} }) {
+    async build({ evaluator, archive, log: rawLog, secrets = {}, onStep = () => {}, signal }) {
       // The build log is readable through the API: whatever the evaluator prints at import must not leak a secret.
       const log = (line: string): void => rawLog(redactSecrets(line, secrets));
       const buildDir = join(options.buildsRoot, `${evaluator.accountId}.${evaluator.id}.${evaluator.buildGeneration}.${randomBytes(4).toString('hex')}`);
       await mkdir(join(buildDir, 'src'), { recursive: true, mode: 0o755 });
       try {
+        onStep(evaluator.spec.source?.type === 'TYPE_GITHUB' ? 'fetching the source from GitHub' : archive ? 'unpacking the source' : 'writing the source files');
         const root = await layOutSource(evaluator, archive, join(buildDir, 'src'), options, log);
         const manifest = await chooseContract(evaluator, root);
         log(`contract: ${manifest.contract} (${describeEntry(manifest)})`);
         const requirements = await requirementsOf(evaluator, root);
         const extras = manifest.contract === 'entry_point' ? options.entryPointExtras : [];
         log(`requirements: ${requirements.trim() === '' ? '(none)' : requirements.trim().split('\n').join(', ')}${extras.length ? `; platform: ${extras.join(', ')}` : ''}`);
-        const env = await options.environments.ensure({ requirements, extras, log });
+        onStep('preparing the environment');
+        const env = await options.environments.ensure({ requirements, extras, log, onStep, signal });
         log(`environment ${env.hash.slice(0, 12)} ready`);
+        onStep(`importing the entry point (${describeEntry(manifest)})`);
         const box: EvaluatorBox = { buildDir, envDir: env.envDir, manifest };
-        const mode = await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, options, log);
+        const mode = await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, { ...options, signal }, log);
         if (box.manifest.contract === 'entry_point') box.manifest.mode = mode;
         await writeFile(join(buildDir, 'manifest.json'), JSON.stringify({ ...box, envHash: env.hash }, null, 2), { mode: 0o644 });
         return { buildDir, envHash: env.hash, mode };
@@ -159,7 +162,7 @@ function describeEntry(manifest: HarnessManifest): string {
  * Imports the entry point as a job would run it (with the account's secrets in `runtime.env`);
  * answers the mode the code declares, i.e. how it takes rows.
  */
-async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions, log: (line: string) => void): Promise<'pointwise' | 'groupwise' | 'all'> {
+async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions & { signal?: AbortSignal | undefined }, log: (line: string) => void): Promise<'pointwise' | 'groupwise' | 'all'> {
   log('importing the entry point in the sandbox');
   try {
     const process = await startSandboxProcess({
@@ -167,6 +170,7 @@ async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: Buil
       spec: evaluatorSandboxSpec(box, runtime),
       manifest: box.manifest,
       loadTimeoutMs: options.importTimeoutMs ?? 120_000,
+      signal: options.signal,
       onOutput: (stream, text) => log(`[${stream}] ${text.trimEnd()}`),
     });
     log(`import ok (python ${process.python}, ${process.mode})`);

@@ -41,6 +41,10 @@ export interface EnsureEnvironmentOptions {
   python?: string;
   runInstaller: RunInstaller;
   log: (line: string) => void;
+  /** Told what the environment build is doing, for the evaluator's status (a step, not a log line). */
+  onStep?: (step: string) => void;
+  /** Stops an environment build under way (the server is stopping): pip is killed, nothing is kept. */
+  signal?: AbortSignal;
   pip?: PipSettings;
 }
 
@@ -76,6 +80,7 @@ export async function ensureEnvironment(options: EnsureEnvironmentOptions): Prom
   const running = inFlight.get(finalDir);
   if (running !== undefined) {
     options.log(`Waiting for a build of the same environment ${hash} already in progress`);
+    options.onStep?.('waiting for the same environment, being created by another build');
     return { ...(await running), cached: true };
   }
   const build = buildEnvironment({ ...options, python, envRoot, hash, finalDir, normalised, extras });
@@ -105,6 +110,7 @@ async function buildEnvironment(plan: BuildPlan): Promise<Environment> {
   try {
     const started = Date.now();
     plan.log(`Creating environment ${plan.hash} with ${plan.python}`);
+    plan.onStep?.('creating the environment');
     await install(plan, tmpDir);
     await finish(plan, tmpDir);
     const won = await publish(tmpDir, plan.finalDir);
@@ -152,6 +158,8 @@ const INSTALL_SCRIPT = [
 async function install(plan: BuildPlan, tmpDir: string): Promise<void> {
   const requirementsFile = path.join(tmpDir, REQUIREMENTS_FILE);
   const lines = [plan.normalised, ...plan.extras].filter((text) => text !== '');
+  const count = lines.join('\n').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('-')).length;
+  plan.onStep?.(`creating the environment: installing ${count} requirement${count === 1 ? '' : 's'}`);
   await writeFile(requirementsFile, lines.length === 0 ? '' : `${lines.join('\n')}\n`, { mode: 0o644 });
   const cacheDir = path.join(plan.envRoot, '.pip-cache');
   const argv = ['/bin/sh', '-c', INSTALL_SCRIPT, 'tally-install', plan.python, tmpDir, requirementsFile, cacheDir];
@@ -162,6 +170,7 @@ async function install(plan: BuildPlan, tmpDir: string): Promise<void> {
     network: true,
     writableBinds: [tmpDir, cacheDir],
     onLine: plan.log,
+    signal: plan.signal,
   });
   if (result.exitCode !== 0) {
     throw failedPrecondition(`${mostUsefulLine(result.output) ?? 'installing the requirements failed'} (exit code ${result.exitCode})`);

@@ -18,6 +18,8 @@ export interface InstallerOptions {
   writableBinds: string[];
   /** Called with every line of output as it arrives. */
   onLine?: (line: string) => void;
+  /** Kills the installer (the server is stopping); the run then fails. */
+  signal?: AbortSignal;
 }
 
 export interface InstallerResult {
@@ -48,14 +50,20 @@ export function collectOutput(child: ChildProcess, options: InstallerOptions, ti
       timedOut = true;
       killGroup(child);
     }, timeoutMs);
+    const onAbort = (): void => killGroup(child);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     child.once('error', (error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       reject(error);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       splitter.end();
-      if (timedOut) splitter.push(`ERROR: the installer was stopped after ${Math.round(timeoutMs / 1000)} s\n`);
+      if (options.signal?.aborted) splitter.push('ERROR: the installer was stopped: the server is shutting down\n');
+      else if (timedOut) splitter.push(`ERROR: the installer was stopped after ${Math.round(timeoutMs / 1000)} s\n`);
       else if (signal !== null) splitter.push(`ERROR: the installer was killed by ${signal} (a resource limit?)\n`);
       splitter.end();
       resolve({ exitCode: code ?? (signal === null ? 1 : 128), output: output.slice(-MAX_OUTPUT_BYTES) });

@@ -10,9 +10,10 @@ export function registerAccountCommands(program: Command): void {
   const account = program.command('account').description('manage accounts (operator)');
   withStoreOptions(account.command('create <accountId>').description('create an account and print its admin API key'))
     .option('--display-name <name>', 'display name')
+    .option('--email <address>', "the account's email (the SDK's Account carries one)")
     .action(async (accountId: string, options: Record<string, unknown>) => {
       await withAccounts(options, async (accounts) => {
-        const created = await accounts.createAccount({ accountId, displayName: options['displayName'] as string | undefined });
+        const created = await accounts.createAccount({ accountId, displayName: options['displayName'] as string | undefined, email: options['email'] as string | undefined });
         process.stdout.write(`account ${accountId} created\nadmin API key: ${created.key}\n`);
       });
     });

@@ -21,6 +21,8 @@ export function configFrom(options: Record<string, unknown>): Config {
       accountId: options['accountId'],
       sandbox: options['insecureLocalSandbox'] ? 'insecure-local' : undefined,
       workerSlots: options['workerSlots'],
+      tlsCert: options['tlsCert'],
+      tlsKey: options['tlsKey'],
     },
   });
 }

@@ -9,6 +9,8 @@ export function registerServeCommand(program: Command): void {
       .description('start the Tally server')
       .option('--host <host>', 'interface to listen on [env TALLY_HOST, default 127.0.0.1]')
       .option('--port <port>', 'port to listen on [env TALLY_PORT, default 8000]')
+      .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS [env TALLY_TLS_CERT]')
+      .option('--tls-key <file>', 'PEM private key of --tls-cert [env TALLY_TLS_KEY]')
       .option('--insecure-local-sandbox', 'run evaluator code WITHOUT isolation (no bubblewrap) [env TALLY_SANDBOX=insecure-local]'),
   ).action(async (options: Record<string, unknown>) => {
     const config = configFrom(options);

@@ -18,8 +18,17 @@ export const configSchema = z.strictObject({
   database: z.string().optional(),
   /** The account created on first start. @default "default" */
   accountId: z.string().default('default'),
+  /** The email of that account, set when it is created (the SDK's Account requires one). @default "" */
+  accountEmail: z.string().max(320).default(''),
   /** An admin key to create for that account instead of a random one. */
   apiKey: z.string().min(16, 'apiKey: use at least 16 characters').optional(),
+  /**
+   * PEM files of a certificate (with its chain) and its private key: given both, Tally serves
+   * HTTPS itself and its signed URLs are https. Behind a TLS-terminating proxy leave them unset
+   * and set `publicBaseUrl` to the proxy's https URL instead.
+   */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
   /** Base URL written into signed URLs; default: the URL each client used. */
   publicBaseUrl: z.string().url().optional(),
   /** Largest uploaded file. @default 1073741824 (1 GiB) */
@@ -87,6 +96,11 @@ export const configSchema = z.strictObject({
    * (beyond each job's maxConcurrentRollouts). @default ""
    */
   rolloutRateLimits: z.string().default(''),
+  /**
+   * The one package index evaluator builds install from (a mirror, or an unreachable address to
+   * keep builds off the network, as scripts/fuzz-api does). @default pip's own
+   */
+  pipIndexUrl: z.string().regex(/^https?:\/\/\S+$/, 'pipIndexUrl: expected an http(s):// URL').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -100,7 +114,10 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_DATABASE_URL: 'database',
   TALLY_ACCOUNT_ID: 'accountId',
   TALLY_API_KEY: 'apiKey',
+  TALLY_ACCOUNT_EMAIL: 'accountEmail',
   TALLY_PUBLIC_BASE_URL: 'publicBaseUrl',
+  TALLY_TLS_CERT: 'tlsCert',
+  TALLY_TLS_KEY: 'tlsKey',
   TALLY_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   TALLY_SANDBOX: 'sandbox',
   TALLY_BUILD_CONCURRENCY: 'buildConcurrency',
@@ -114,6 +131,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
   TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
+  TALLY_PIP_INDEX_URL: 'pipIndexUrl',
 };
 
 export function loadConfig({
@@ -134,6 +152,9 @@ export function loadConfig({
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if ((result.data.tlsCert === undefined) !== (result.data.tlsKey === undefined)) {
+    throw new Error('invalid configuration: tlsCert and tlsKey go together (give both files, or neither)');
   }
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }

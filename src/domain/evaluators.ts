@@ -105,3 +105,15 @@ export function githubSourceProblem(spec: Pick<EvaluatorSpec, 'source' | 'commit
   if (!COMMIT_REF.test(spec.commitHash)) return `commitHash: "${spec.commitHash.slice(0, 64)}" is not a commit sha, branch or tag`;
   return undefined;
 }
+
+/**
+ * The source as reported: the one the client set, else `TYPE_UPLOAD` for code that comes (or is
+ * awaited) by upload, as the hosted platform reports evaluators made by `ep upload`. Inline code
+ * has no source type to report.
+ */
+export function reportedSource(record: Pick<EvaluatorRecord, 'spec' | 'sourceBlobId'>): EvaluatorSource | undefined {
+  const given = record.spec.source;
+  if (given?.type !== undefined && given.type !== 'TYPE_UNSPECIFIED') return given;
+  if (record.sourceBlobId === null && hasInlineCode(record.spec)) return given;
+  return { ...given, type: 'TYPE_UPLOAD' };
+}

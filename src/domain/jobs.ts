@@ -84,6 +84,13 @@ export interface JobRecord {
   /** A JSON string (the wire field is a string); '' until the job has results. */
   outputStats: string;
   leaderboardIds: string[];
+  /** Echoed back as sent: Tally reads and writes datasets in its own store, never S3. */
+  awsS3Config?: AwsS3Config;
+}
+
+export interface AwsS3Config {
+  credentialsSecret?: string;
+  iamRoleArn?: string;
 }
 
 export type ChunkState = 'pending' | 'leased' | 'done';

@@ -21,6 +21,8 @@ export const ROLES: readonly Role[] = ['admin', 'user'];
 export interface Account {
   id: string;
   displayName: string;
+  /** The SDK's Account requires an email; '' when the operator gave none. */
+  email: string;
   createTime: string;
   updateTime: string;
 }

@@ -4,6 +4,7 @@ import { ApiError, invalidArgument, notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { Services } from '../services/index.js';
 import type { RateLimiter } from '../services/rate-limit.js';
+import { answerClientError } from './client-errors.js';
 import { toErrorEnvelope } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import type { AnyRouteSpec } from './route.js';
@@ -28,6 +29,8 @@ export interface HttpOptions {
   version?: string;
   /** Counts every request made with an API key (signed URLs carry no key and are not counted). */
   rateLimiter?: RateLimiter;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Receives one line per failed request with an unexpected (500) error. */
   onInternalError?: (error: unknown, request: FastifyRequest) => void;
 }
@@ -35,7 +38,7 @@ export interface HttpOptions {
 /** The HTTP adapter: routes parse, call one service, map the result. */
 export async function buildHttpApp(services: Services, options: HttpOptions = {}): Promise<FastifyInstance> {
   const { jsonBodyLimit = 32 * 1024 ** 2, maxUploadBytes = 1024 ** 3, version = '0.1.0' } = options;
-  const app = Fastify({ logger: false, bodyLimit: jsonBodyLimit, routerOptions: { maxParamLength: 1024 } });
+  const app = createFastify({ bodyLimit: jsonBodyLimit, tls: options.tls });
   await app.register(multipart, { limits: { fileSize: maxUploadBytes, files: 1, fields: 16 }, throwFileSizeLimit: true });
 
   app.removeContentTypeParser(['application/json']);
@@ -86,6 +89,15 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   registerRoutes(app, routes, services.accounts, baseUrlOf, { onAuthenticated: rateLimitHook(options.rateLimiter) });
   registerWebUi(app, { distDir: WEB_DIST_DIR });
   return app;
+}
+
+/** Plain HTTP, or HTTPS with the given certificate; the routes cannot tell the difference. */
+function createFastify({ bodyLimit, tls }: { bodyLimit: number; tls: HttpOptions['tls'] }): FastifyInstance {
+  const common = { logger: false, bodyLimit, routerOptions: { maxParamLength: 1024 }, clientErrorHandler: answerClientError } as const;
+  if (!tls) return Fastify(common);
+  // Fastify types an HTTPS instance by its server class; every route and hook here uses only
+  // what both servers share, so it is handled as the plain kind.
+  return Fastify({ ...common, https: { cert: tls.cert, key: tls.key } }) as FastifyInstance;
 }
 
 function rateLimitHook(limiter: RateLimiter | undefined): ((principal: Principal) => void) | undefined {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ID_PATTERN } from '../domain/names.js';
+import { BINARY_RESPONSES, RESPONSE_SCHEMAS } from './response-schemas.js';
 import type { AnyRouteSpec } from './route.js';
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -16,9 +18,16 @@ export function buildOpenApi(specs: AnyRouteSpec[], version: string): Record<str
   };
 }
 
+/** What each path parameter may be: resource ids as names.ts checks them, signed-URL tokens. */
+function pathParameterSchema(name: string): Record<string, unknown> {
+  if (name === 'token') return { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' };
+  if (name === 'filename') return { type: 'string', minLength: 1 };
+  return { type: 'string', pattern: ID_PATTERN.source };
+}
+
 function operation(spec: AnyRouteSpec): Record<string, unknown> {
   const pathParams = [...spec.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-    name: m[1], in: 'path', required: true, schema: { type: 'string' },
+    name: m[1], in: 'path', required: true, schema: pathParameterSchema(m[1]!),
   }));
   return {
     operationId: spec.operationId,
@@ -27,10 +36,15 @@ function operation(spec: AnyRouteSpec): Record<string, unknown> {
     parameters: [...pathParams, ...queryParameters(spec)],
     ...(requestBody(spec) ?? {}),
     responses: {
-      '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+      '200': { description: 'OK', content: successContent(spec.operationId) },
       default: { description: 'google.rpc.Status error body', content: { 'application/json': { schema: ERROR_SCHEMA } } },
     },
   };
+}
+
+function successContent(operationId: string): Record<string, unknown> {
+  if (BINARY_RESPONSES.has(operationId)) return { '*/*': { schema: { type: 'string', format: 'binary' } } };
+  return { 'application/json': { schema: RESPONSE_SCHEMAS[operationId] ?? { type: 'object' } } };
 }
 
 const ERROR_SCHEMA = {

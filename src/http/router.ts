@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { invalidArgument, notFound } from '../domain/errors.js';
+import { notFound } from '../domain/errors.js';
 import type { Principal } from '../domain/types.js';
 import type { AccountService } from '../services/accounts.js';
 import { refuseForeignNames } from './account-names.js';
 import type { AnyRouteSpec } from './route.js';
+import { unsupportedMediaType } from './errors.js';
+import { MethodTable } from './method-table.js';
 import { parseInput } from './validation.js';
 
 interface ParsedPath {
@@ -45,8 +47,10 @@ export function registerRoutes(
   hooks: RouterHooks = {},
 ): void {
   const groups = new Map<string, { lastParam: string | undefined; byVerb: Map<string, AnyRouteSpec> }>();
+  const methods = new MethodTable();
   for (const spec of specs) {
     const parsed = parseRoutePath(spec.path);
+    methods.add(parsed.fastifyPath, parsed.lastParam, parsed.itemVerb ?? '', spec.method);
     const key = `${spec.method} ${parsed.fastifyPath}`;
     const group = groups.get(key) ?? { lastParam: parsed.lastParam, byVerb: new Map() };
     group.byVerb.set(parsed.itemVerb ?? '', spec);
@@ -57,9 +61,10 @@ export function registerRoutes(
     app.route({
       method,
       url,
-      handler: (request, reply) => dispatch({ request, reply, group, accounts, baseUrlOf, hooks }),
+      handler: (request, reply) => dispatch({ request, reply, group: { ...group, methods, url }, accounts, baseUrlOf, hooks }),
     });
   }
+  methods.registerMethodNotAllowed(app);
 }
 
 async function dispatch({
@@ -72,7 +77,7 @@ async function dispatch({
 }: {
   request: FastifyRequest;
   reply: FastifyReply;
-  group: { lastParam: string | undefined; byVerb: Map<string, AnyRouteSpec> };
+  group: { lastParam: string | undefined; byVerb: Map<string, AnyRouteSpec>; methods: MethodTable; url: string };
   accounts: AccountService;
   baseUrlOf: (r: FastifyRequest) => string;
   hooks: RouterHooks;
@@ -88,6 +93,7 @@ async function dispatch({
     }
   }
   const spec = group.byVerb.get(verb);
+  if (!spec && group.methods.allowed(group.url, verb).length > 0) throw group.methods.refusal(request, group.url, group.lastParam);
   if (!spec) throw notFound(verb ? `unknown method ":${verb}" for ${request.method} ${request.url.split('?')[0]}` : `no route for ${request.method} ${request.url.split('?')[0]}`);
   const principal = await authenticate(spec, request, params, accounts, hooks);
   const body = spec.body ? parseInput(spec.body, jsonBodyOf(request), '') : (undefined as never);
@@ -100,8 +106,16 @@ async function dispatch({
 /** A JSON route's body; absent reads as `{}`. */
 function jsonBodyOf(request: FastifyRequest): unknown {
   // A form sent to a JSON route reaches here without a body, which would read as "all defaults".
-  if (request.isMultipart()) throw invalidArgument('body: expected application/json, got multipart/form-data');
-  return request.body ?? {};
+  if (request.isMultipart()) throw unsupportedMediaType('application/json', 'multipart/form-data');
+  // Any other type reaches here as the unread stream (the catch-all parser of app.ts).
+  if (isStream(request.body) && request.headers['content-length'] !== '0') {
+    throw unsupportedMediaType('application/json', request.headers['content-type'] ?? 'no content type');
+  }
+  return isStream(request.body) ? {} : (request.body ?? {});
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
 }
 
 async function authenticate(

@@ -55,6 +55,8 @@ export interface StartSandboxProcessOptions {
   flushSlackMs?: number;
   /** @default 2000 */
   killGraceMs?: number;
+  /** Stops a load under way (a build's import check when the server stops). */
+  signal?: AbortSignal;
 }
 
 const MiB = 1024 * 1024;
@@ -89,6 +91,8 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
       void conn.terminate({ kind: 'timeout', message: 'load timed out' });
       reject(new SandboxStartError('load_timeout', `evaluator did not load within ${options.loadTimeoutMs} ms`));
     }, options.loadTimeoutMs);
+    options.signal?.addEventListener('abort', () => void conn.terminate({ kind: 'closed', message: 'stopped while loading' }), { once: true });
+    if (options.signal?.aborted) void conn.terminate({ kind: 'closed', message: 'stopped while loading' });
     conn.setListener({
       onMessage(message) {
         clearTimeout(timer);

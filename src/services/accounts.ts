@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ApiError, notFound, permissionDenied, unauthenticated } from '../domain/errors.js';
+import { ApiError, invalidArgument, notFound, permissionDenied, unauthenticated } from '../domain/errors.js';
 import { assertValidId, generateId } from '../domain/names.js';
-import { nowIso, type ApiKeyRecord, type Principal, type Role } from '../domain/types.js';
+import { nowIso, type Account, type ApiKeyRecord, type Principal, type Role } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 
 /** Keys look like `tly_<43 base64url chars>`: 256 random bits, recognisable in logs and scanners. */
@@ -24,8 +24,9 @@ export interface NewKey {
 export interface AccountService {
   authenticate(authorization: string | undefined): Promise<Principal>;
   authorize(principal: Principal, accountId: string, options?: { admin?: boolean }): void;
-  createAccount(input: { accountId: string; displayName?: string; apiKey?: string }): Promise<NewKey>;
-  bootstrap(input: { accountId: string; apiKey?: string }): Promise<NewKey | undefined>;
+  createAccount(input: { accountId: string; displayName?: string; email?: string; apiKey?: string }): Promise<NewKey>;
+  bootstrap(input: { accountId: string; email?: string; apiKey?: string }): Promise<NewKey | undefined>;
+  getAccount(accountId: string): Promise<Account>;
   createKey(accountId: string, input: { keyId?: string; displayName?: string; role: Role; key?: string }): Promise<NewKey>;
   listKeys(accountId: string, request: ListRequest): Promise<ListPage<ApiKeyRecord>>;
   getKey(accountId: string, keyId: string): Promise<ApiKeyRecord>;
@@ -50,10 +51,11 @@ export function createAccountService(store: Store): AccountService {
     return { record, key };
   };
 
-  const createAccount: AccountService['createAccount'] = async ({ accountId, displayName, apiKey }) => {
+  const createAccount: AccountService['createAccount'] = async ({ accountId, displayName, email = '', apiKey }) => {
     assertValidId(accountId, 'accountId');
+    assertEmail(email);
     const now = nowIso();
-    await store.accounts.create({ id: accountId, displayName: displayName ?? accountId, createTime: now, updateTime: now });
+    await store.accounts.create({ id: accountId, displayName: displayName ?? accountId, email, createTime: now, updateTime: now });
     return createKey(accountId, { keyId: 'admin', displayName: 'admin', role: 'admin', key: apiKey });
   };
 
@@ -77,10 +79,15 @@ export function createAccountService(store: Store): AccountService {
       }
       if (admin && principal.role !== 'admin') throw permissionDenied('this call needs an API key with the admin role');
     },
-    async bootstrap({ accountId, apiKey }) {
-      if (!(await store.accounts.get(accountId))) return createAccount({ accountId, apiKey });
+    async bootstrap({ accountId, email, apiKey }) {
+      if (!(await store.accounts.get(accountId))) return createAccount({ accountId, email, apiKey });
       if (apiKey === undefined || (await store.apiKeys.findByHash(hashApiKey(apiKey)))) return undefined;
       return createKey(accountId, { keyId: `bootstrap-${generateId().slice(0, 6)}`, role: 'admin', key: apiKey });
+    },
+    async getAccount(accountId) {
+      const account = await store.accounts.get(accountId);
+      if (!account) throw notFound(`account "${accountId}" not found`);
+      return account;
     },
     listKeys: (accountId, request) => store.apiKeys.list(accountId, request),
     async getKey(accountId, keyId) {
@@ -94,6 +101,11 @@ export function createAccountService(store: Store): AccountService {
       }
     },
   };
+}
+
+/** Loose on purpose (an address is checked by sending mail to it): one "@" between non-blank parts. */
+function assertEmail(email: string): void {
+  if (email !== '' && !/^[^\s@]+@[^\s@]+$/.test(email)) throw invalidArgument(`email: "${email.slice(0, 80)}" is not an email address`);
 }
 
 function parseBearer(authorization: string | undefined): string {

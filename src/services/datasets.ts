@@ -1,9 +1,11 @@
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import type { JsonlLimits } from '../domain/jsonl.js';
 import { assertValidId, parseResourceName } from '../domain/names.js';
+import { lineageParentOf, MAX_LINEAGE_DEPTH } from '../domain/lineage.js';
 import { compileRowFilter } from '../domain/row-filter.js';
 import { nowIso, type DatasetOrigin, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
+import { splitDataset } from './dataset-split.js';
 import { ingestJsonl, readRowSet, type IngestResult } from './row-ingest.js';
 import type { SignedUrlService } from './signed-urls.js';
 import { checkDeclaredLength, parseDeclaredSize, type ReceivedUpload } from './upload-checks.js';
@@ -113,16 +115,24 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       return { record: await commit(accountId, id, result), bytes: result.bytes };
     },
 
+    /**
+     * One URL per file. The files are one upload: `:validateUpload` makes their rows, in the order
+     * given, the dataset's rows. A call registers its files anew (as the hosted endpoint does), and a
+     * file already PUT under the same name still counts, so a client may re-request the whole set.
+     */
     async getUploadEndpoint(accountId: string, id: string, filenameToSize: Record<string, string | number>, baseUrl: string) {
       await get(accountId, id);
-      const entries = Object.entries(filenameToSize);
-      if (entries.length !== 1) {
-        throw invalidArgument(`filenameToSize: a dataset takes exactly one file per upload, got ${entries.length}`);
+      const files = Object.entries(filenameToSize).map(([filename, sizeText]) => ({ filename, size: parseDeclaredSize(filename, sizeText, maxUploadBytes) }));
+      if (files.length === 0) throw invalidArgument('filenameToSize: name at least one file');
+      if (files.length > MAX_UPLOAD_FILES) throw invalidArgument(`filenameToSize: at most ${MAX_UPLOAD_FILES} files per upload, got ${files.length}`);
+      const total = files.reduce((sum, f) => sum + f.size, 0);
+      if (total > maxUploadBytes) throw invalidArgument(`filenameToSize: the files add up to ${total} bytes, over the limit of ${maxUploadBytes}`);
+      await store.datasets.setUploadFiles(accountId, id, files.map((f) => f.filename));
+      const urls: Record<string, string> = {};
+      for (const { filename, size } of files) {
+        urls[filename] = await signedUrls.issue({ accountId, purpose: 'upload', targetKind: 'dataset', targetId: id, filename, size, baseUrl });
       }
-      const [filename, sizeText] = entries[0]!;
-      const size = parseDeclaredSize(filename, sizeText, maxUploadBytes);
-      const url = await signedUrls.issue({ accountId, purpose: 'upload', targetKind: 'dataset', targetId: id, filename, size, baseUrl });
-      return { [filename]: url };
+      return urls;
     },
 
     /** The PUT to a signed upload URL: checks the size, then stages the rows for :validateUpload. */
@@ -138,26 +148,42 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       });
     },
 
+    /** All or nothing: every registered file must have been PUT, else nothing changes. */
     async validateUpload(accountId: string, id: string): Promise<DatasetRecord> {
       await get(accountId, id);
       const staged = await store.signedUrls.listStaged(accountId, 'dataset', id);
-      const latest = staged[staged.length - 1];
-      if (!latest?.stagedRowSetId || !latest.stagedStats) {
-        throw failedPrecondition(`dataset "${id}": no file has been uploaded to a URL from :getUploadEndpoint`);
-      }
-      for (const older of staged.slice(0, -1)) if (older.stagedRowSetId) await store.rows.deleteSet(older.stagedRowSetId);
+      const chosen = chooseStagedFiles(id, await store.datasets.getUploadFiles(accountId, id), staged);
+      const combined = chosen.length === 1 ? chosen[0]! : await concatenate(accountId, chosen);
+      for (const url of staged) if (url.stagedRowSetId !== combined.stagedRowSetId) await store.rows.deleteSet(url.stagedRowSetId!);
       await store.signedUrls.deleteForTarget(accountId, 'dataset', id);
-      return commit(accountId, id, { rowSetId: latest.stagedRowSetId, stats: latest.stagedStats, bytes: latest.size });
+      await store.datasets.setUploadFiles(accountId, id, []);
+      return commit(accountId, id, { rowSetId: combined.stagedRowSetId!, stats: combined.stagedStats!, bytes: combined.size });
     },
 
-    /** `format: 'csv'` signs a URL that streams the rows as CSV (domain/csv.ts) instead of JSONL. */
-    async getDownloadEndpoint(accountId: string, id: string, baseUrl: string, format: 'jsonl' | 'csv' = 'jsonl'): Promise<Record<string, string>> {
+    /**
+     * A URL for the dataset's rows (`<id>.jsonl`, or `<id>.csv` with `format: 'csv'`, domain/csv.ts);
+     * with `lineage`, one more for each dataset it was made from that still has rows, nearest
+     * first, each named by its own id.
+     */
+    async getDownloadEndpoint(
+      accountId: string,
+      id: string,
+      baseUrl: string,
+      { format = 'jsonl', lineage = false }: { format?: 'jsonl' | 'csv' | undefined; lineage?: boolean } = {},
+    ): Promise<Record<string, string>> {
       const record = await get(accountId, id);
       if (record.rowSetId === null) throw failedPrecondition(`dataset "${id}" has no rows yet: upload a file first`);
-      const filename = `${id}.${format}`;
-      const url = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: id, filename, size: 0, baseUrl });
-      return { [filename]: url };
+      const chain = lineage ? [record, ...(await ancestorsOf(record))] : [record];
+      const urls: Record<string, string> = {};
+      for (const dataset of chain) {
+        const filename = `${dataset.id}.${format}`;
+        urls[filename] = await signedUrls.issue({ accountId, purpose: 'download', targetKind: 'dataset', targetId: dataset.id, filename, size: 0, baseUrl });
+      }
+      return urls;
     },
+
+    /** `:splitDataset` (services/dataset-split.ts). */
+    split: (principal: Principal, id: string, chunkSize: number) => splitDataset(store, { principal, datasetId: id, chunkSize, limits: options.jsonl }),
 
     /** The GET of a signed download URL: the rows as JSONL lines, in order, page by page. */
     async openDownload(url: SignedUrlRecord): Promise<{ filename: string; pages: AsyncGenerator<string[]>; record: DatasetRecord }> {
@@ -166,6 +192,32 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       return { filename: url.filename, pages: readRowSet(store, record.rowSetId), record };
     },
   };
+
+  /** The rows of several staged files, in order, as one row set with stats over all of them. */
+  async function concatenate(accountId: string, files: SignedUrlRecord[]): Promise<SignedUrlRecord> {
+    async function* rowsOf(): AsyncGenerator<Uint8Array> {
+      for (const file of files) for await (const page of readRowSet(store, file.stagedRowSetId!)) yield Buffer.from(page.join('\n') + '\n');
+    }
+    const result = await ingest(accountId, rowsOf(), 'files');
+    return { ...files[0]!, stagedRowSetId: result.rowSetId, stagedStats: result.stats, size: files.reduce((sum, f) => sum + f.size, 0) };
+  }
+
+  /** The datasets `record` was made from, nearest first, while they exist and have rows. */
+  async function ancestorsOf(record: DatasetRecord): Promise<DatasetRecord[]> {
+    const chain: DatasetRecord[] = [];
+    const seen = new Set([record.id]);
+    for (let current = record; chain.length < MAX_LINEAGE_DEPTH; ) {
+      const parent = lineageParentOf(current.origin, current.accountId);
+      const parentId = parent?.kind === 'job' ? (await store.jobs.get(current.accountId, parent.jobId))?.inputDatasetId : parent?.datasetId;
+      if (parentId === undefined || seen.has(parentId)) break;
+      const dataset = await store.datasets.get(current.accountId, parentId);
+      if (!dataset || dataset.rowSetId === null) break;
+      chain.push(dataset);
+      seen.add(parentId);
+      current = dataset;
+    }
+    return chain;
+  }
 
   async function readySource(accountId: string, sourceDatasetId: string): Promise<DatasetRecord> {
     const { id } = parseResourceName(sourceDatasetId, { accountId, collection: 'datasets', field: 'sourceDatasetId' });
@@ -194,6 +246,28 @@ export function createDatasetService(store: Store, signedUrls: SignedUrlService,
       throw error;
     }
   }
+}
+
+/** Files one `:getUploadEndpoint` may name (each is a signed URL and a staged row set). */
+const MAX_UPLOAD_FILES = 1000;
+
+/**
+ * For each registered file, in order, the latest PUT under its name. Before any registration was
+ * recorded (URLs issued by an older server) the latest PUT alone, as uploads then worked.
+ */
+function chooseStagedFiles(datasetId: string, registered: readonly string[], staged: readonly SignedUrlRecord[]): SignedUrlRecord[] {
+  const usable = staged.filter((url) => url.stagedRowSetId !== null && url.stagedStats !== null);
+  const latest = usable[usable.length - 1];
+  if (!latest) throw failedPrecondition(`dataset "${datasetId}": no file has been uploaded to a URL from :getUploadEndpoint`);
+  if (registered.length === 0) return [latest];
+  const latestByName = new Map(usable.map((url) => [url.filename, url]));
+  const missing = registered.filter((name) => !latestByName.has(name));
+  if (missing.length > 0) {
+    throw failedPrecondition(
+      `dataset "${datasetId}": ${missing.length} of ${registered.length} file(s) not uploaded yet: ${missing.slice(0, 10).join(', ')}; PUT each to its URL from :getUploadEndpoint, then :validateUpload`,
+    );
+  }
+  return registered.map((name) => latestByName.get(name)!);
 }
 
 export type DatasetService = ReturnType<typeof createDatasetService>;

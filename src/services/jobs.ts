@@ -2,12 +2,13 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, type AwsS3Config, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
 import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from './finalize.js';
+import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';
 import { rolloutOfJob } from './job-rollout.js';
 import type { RolloutInput } from '../domain/rollout.js';
@@ -19,6 +20,7 @@ export interface JobInput {
   outputDataset: string;
   displayName?: string;
   outputStats?: string;
+  awsS3Config?: AwsS3Config;
   settings: Partial<JobSettings>;
   /** A model call before scoring (a Tally extension; services/job-rollout.ts). */
   rollout?: RolloutInput;
@@ -53,12 +55,15 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const id = input.evaluationJobId || generateId();
       const names = parseNames(accountId, id, input.job);
       if (await store.jobs.get(accountId, id)) throw alreadyExists(`evaluationJobId: evaluation job "${id}" already exists`);
+      const recorded = await recordedResultsOf(store, accountId, names);
+      if (recorded) {
+        await checkLeaderboards(store, accountId, input.leaderboardIds);
+        return createRecordedJob(store, { principal, id, displayName: input.job.displayName, names, output: recorded, leaderboardIds: input.leaderboardIds });
+      }
       const evaluator = await store.evaluators.get(accountId, names.evaluatorId);
       if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
       const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
-      for (const leaderboardId of input.leaderboardIds) {
-        if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
-      }
+      await checkLeaderboards(store, accountId, input.leaderboardIds);
       const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
       const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
       if (rollout) settings.rollout = rollout;
@@ -220,6 +225,12 @@ function parseNames(accountId: string, id: string, input: JobInput): JobNames {
   };
 }
 
+async function checkLeaderboards(store: Store, accountId: string, leaderboardIds: readonly string[]): Promise<void> {
+  for (const leaderboardId of leaderboardIds) {
+    if (!(await store.leaderboards.get(accountId, leaderboardId))) throw notFound(`leaderboardIds: leaderboard "${leaderboardId}" not found`);
+  }
+}
+
 async function readyInput(store: Store, accountId: string, id: string, name: string): Promise<DatasetRecord> {
   const dataset = await store.datasets.get(accountId, id);
   if (!dataset) throw notFound(`evaluationJob.inputDataset: dataset "${name}" not found`);
@@ -259,5 +270,6 @@ function newJob(args: {
     inputRowSetId: inputDataset.rowSetId!, outputRowSetId: 0, settings,
     progress: { rowsTotal: inputDataset.exampleCount * (settings.rollout?.numRuns ?? 1), rowsDone: 0, rowsErrored: 0, startTime: '', endTime: failed ? now : '' },
     metrics: {}, outputStats: input.outputStats ?? '', leaderboardIds: args.leaderboardIds,
+    ...(input.awsS3Config ? { awsS3Config: input.awsS3Config } : {}),
   };
 }

@@ -33,7 +33,8 @@ export interface ListPage<T> {
 }
 
 export interface AccountRepo {
-  create(account: Account): Promise<void>;
+  /** `email` may be left out ('' then), so callers that predate it need not name it. */
+  create(account: Omit<Account, 'email'> & { email?: string }): Promise<void>;
   get(id: string): Promise<Account | undefined>;
   list(): Promise<Account[]>;
 }
@@ -75,6 +76,10 @@ export interface DatasetRepo {
     id: string,
     commit: { rowSetId: number; stats: DatasetStats; updateTime: string },
   ): Promise<DatasetRecord | undefined>;
+  /** Records the files of an upload, in order, replacing those of any earlier `:getUploadEndpoint`. */
+  setUploadFiles(accountId: string, id: string, filenames: readonly string[]): Promise<void>;
+  /** The files last registered for upload, in order; [] when none. */
+  getUploadFiles(accountId: string, id: string): Promise<string[]>;
 }
 
 export interface RowRepo {

@@ -7,6 +7,8 @@ export interface AccountsTable {
   display_name: string;
   create_time: string;
   update_time: string;
+  /** The SDK's Account requires it; '' when the operator gave none. */
+  email: string;
 }
 
 export interface ApiKeysTable {
@@ -36,6 +38,8 @@ export interface DatasetsTable {
   /** JSON of DatasetOrigin. */
   origin: string;
   row_set_id: number | null;
+  /** JSON array of the files the last :getUploadEndpoint registered; '' before any. */
+  upload_files: string;
 }
 
 export interface RowSetsTable {
@@ -142,6 +146,8 @@ export interface EvaluationJobsTable {
   metrics: string;
   output_stats: string;
   leaderboard_ids: string;
+  /** JSON of the job's awsS3Config as sent; '' when absent. */
+  aws_s3_config: string;
 }
 
 export interface JobChunksTable {

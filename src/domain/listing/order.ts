@@ -1,7 +1,7 @@
 /** The AIP-132 orderBy parser: `"field [asc|desc], field2"` over a list's fields. */
 import { invalidArgument } from '../errors.js';
 import { truncate } from '../names.js';
-import { allowedFields, MAX_FILTER_LENGTH, type ListFields, type OrderTerm } from './fields.js';
+import { allowedFields, MAX_FILTER_LENGTH, type ListField, type ListFields, type OrderTerm } from './fields.js';
 
 /** Parses `"field [asc|desc], field2"`; blank means the default order (empty list). */
 export function parseOrderBy(text: string | undefined, fields: ListFields): OrderTerm[] {
@@ -20,10 +20,20 @@ export function parseOrderBy(text: string | undefined, fields: ListFields): Orde
   return terms;
 }
 
+/**
+ * `name` (the SDKs' documented default order) sorts as the id does: within one account the
+ * resource name is the id behind a fixed prefix, so both orders are the same.
+ */
+function orderField(field: string, fields: ListFields): ListField | undefined {
+  if (Object.hasOwn(fields, field)) return fields[field];
+  if (field === 'name') return Object.values(fields).find((spec) => spec.column === 'id');
+  return undefined;
+}
+
 function parseOrderTerm(part: string, position: number, fields: ListFields): OrderTerm {
   if (part === '') throw invalidArgument(`orderBy: term ${position} is empty`);
   const [field = '', direction, ...rest] = part.split(/\s+/);
-  const spec = Object.hasOwn(fields, field) ? fields[field] : undefined;
+  const spec = orderField(field, fields);
   if (spec === undefined) {
     throw invalidArgument(`orderBy: unknown field "${truncate(field, 40)}"; allowed fields: ${allowedFields(fields)}`);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, type ApiKeyRecord } from '../../domain/types.js';
+import { ROLES, type Account, type ApiKeyRecord } from '../../domain/types.js';
 import type { AccountService } from '../../services/accounts.js';
 import { defineRoute, type AnyRouteSpec } from '../route.js';
 import { listQuery, outputOnly } from '../validation.js';
@@ -25,6 +25,20 @@ function toWireKey(record: ApiKeyRecord): Record<string, unknown> {
   };
 }
 
+/** Every field the SDK's Account requires (`email`), plus those it reads when present. */
+function toWireAccount(account: Account): Record<string, unknown> {
+  return {
+    name: `accounts/${account.id}`,
+    accountId: account.id,
+    displayName: account.displayName,
+    email: account.email,
+    createTime: account.createTime,
+    updateTime: account.updateTime,
+    state: 'READY',
+    status: { code: 'OK', message: '' },
+  };
+}
+
 /** Account introspection and key management (keys: admin role only). */
 export function accountRoutes(accounts: AccountService): AnyRouteSpec[] {
   return [
@@ -37,7 +51,7 @@ export function accountRoutes(accounts: AccountService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'GET', path: '/v1/accounts/{accountId}', operationId: 'GetAccount', summary: 'Get the account of the key', auth: 'account',
-      handler: async ({ params }) => ({ name: `accounts/${params['accountId']}`, accountId: params['accountId'] }),
+      handler: async ({ params }) => toWireAccount(await accounts.getAccount(params['accountId']!)),
     }),
     defineRoute({
       method: 'POST', path: KEYS, operationId: 'CreateApiKey', summary: 'Create an API key (the key is shown once)', auth: 'account-admin',

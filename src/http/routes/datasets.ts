@@ -18,6 +18,11 @@ const downloadQuery = z.strictObject({
   format: z.enum(['jsonl', 'csv'], { error: 'format: expected jsonl or csv' }).optional(),
 });
 
+const splitBody = z.strictObject({
+  chunkSize: z.number({ error: 'chunkSize is required (rows per chunk dataset)' }).int('chunkSize: expected an integer'),
+  parent: z.string().optional(),
+});
+
 export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
   return [
     defineRoute({
@@ -76,10 +81,24 @@ export function datasetRoutes(datasets: DatasetService): AnyRouteSpec[] {
       },
     }),
     defineRoute({
+      method: 'POST', path: `${ITEM}:splitDataset`, operationId: 'SplitDataset',
+      summary: 'Cut a READY dataset into datasets of chunkSize rows (at least 200), in order', auth: 'account', body: splitBody,
+      handler: async ({ params, principal, body }) => {
+        const split = await datasets.split(principal!, params['datasetId']!, body.chunkSize);
+        return {
+          chunkDatasetNames: split.chunkDatasetIds.map((id) => `accounts/${params['accountId']}/datasets/${id}`),
+          chunksCreated: split.chunkDatasetIds.length,
+          totalExamples: String(split.totalExamples),
+        };
+      },
+    }),
+    defineRoute({
       method: 'GET', path: `${ITEM}:getDownloadEndpoint`, operationId: 'GetDatasetDownloadEndpoint',
       summary: 'Get signed URLs that stream the rows back as JSONL', auth: 'account', query: downloadQuery,
       handler: async ({ params, query, baseUrl }) => ({
-        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl, query.format),
+        filenameToSignedUrls: await datasets.getDownloadEndpoint(params['accountId']!, params['datasetId']!, baseUrl, {
+          format: query.format, lineage: query.downloadLineage === 'true',
+        }),
       }),
     }),
   ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CRITERION_TYPES, SOURCE_TYPES, type EvaluatorRecord } from '../../domain/evaluators.js';
+import { CRITERION_TYPES, SOURCE_TYPES, reportedSource, type EvaluatorRecord } from '../../domain/evaluators.js';
 import type { EvaluatorInput } from '../../services/evaluators.js';
 import { outputOnly } from '../validation.js';
 import { compact } from './common.js';
@@ -113,7 +113,7 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     requirements: spec.requirements,
     entryPoint: spec.entryPoint,
     commitHash: spec.commitHash,
-    source: spec.source,
+    source: reportedSource(record),
     defaultDataset: spec.defaultDataset,
     multiMetrics: spec.multiMetrics,
     rollupSettings: spec.rollupSettings,

@@ -50,6 +50,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     outputDataset: body.outputDataset,
     displayName: body.displayName,
     outputStats: body.outputStats,
+    awsS3Config: body.awsS3Config,
     settings: Object.fromEntries(
       Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows })
         .filter(([, v]) => v !== undefined),
@@ -81,6 +82,7 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       chunkRows: job.settings.chunkRows,
     },
     leaderboardIds: job.leaderboardIds,
+    awsS3Config: job.awsS3Config,
     egress: job.settings.egress ?? false,
     ...(job.settings.rollout ? { rollout: toWireRollout(job.settings.rollout) } : {}),
   };

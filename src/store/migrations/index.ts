@@ -11,6 +11,8 @@ import * as chunkResults from './0007-chunk-results.js';
 import * as dropResultScoreIndex from './0008-drop-result-score-index.js';
 import * as rowBlockLayout from './0009-row-block-layout.js';
 import * as derivedRowSets from './0010-derived-row-sets.js';
+import * as accountEmailJobS3 from './0011-a-account-email-job-s3.js';
+import * as datasetUploadFiles from './0011-b-dataset-upload-files.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -24,6 +26,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0008-drop-result-score-index': dropResultScoreIndex,
   '0009-row-block-layout': rowBlockLayout,
   '0010-derived-row-sets': derivedRowSets,
+  '0011-a-account-email-job-s3': accountEmailJobS3,
+  '0011-b-dataset-upload-files': datasetUploadFiles,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

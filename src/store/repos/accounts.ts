@@ -13,6 +13,7 @@ export function createAccountRepo(db: Kysely<Database>): AccountRepo {
           .values({
             id: account.id,
             display_name: account.displayName,
+            email: account.email ?? '',
             create_time: account.createTime,
             update_time: account.updateTime,
           })
@@ -34,6 +35,7 @@ function toAccount(row: Database['accounts']): Account {
   return {
     id: row.id,
     displayName: row.display_name,
+    email: row.email,
     createTime: row.create_time,
     updateTime: row.update_time,
   };

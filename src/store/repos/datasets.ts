@@ -66,6 +66,13 @@ export function createDatasetRepo(db: Kysely<Database>): DatasetRepo {
         return true;
       });
     },
+    async setUploadFiles(accountId, id, filenames) {
+      await db.updateTable('datasets').set({ upload_files: JSON.stringify(filenames) }).where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async getUploadFiles(accountId, id) {
+      const row = await db.selectFrom('datasets').select('upload_files').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return row?.upload_files ? (JSON.parse(row.upload_files) as string[]) : [];
+    },
     async commitRows(accountId, id, { rowSetId, stats, updateTime }) {
       const replaced = await db.transaction().execute(async (tx) => {
         const current = await tx
@@ -165,6 +172,7 @@ function toRow(record: DatasetRecord): DatasetsTable {
     estimated_token_count: record.estimatedTokenCount,
     origin: JSON.stringify(record.origin),
     row_set_id: record.rowSetId,
+    upload_files: '',
   };
 }
 

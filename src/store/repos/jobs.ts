@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
-import { JOB_STATES, RUNNABLE_JOB_STATES, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
+import { JOB_STATES, RUNNABLE_JOB_STATES, type AwsS3Config, type ChunkLease, type JobRecord, type JobSettings, type JobState, type RowResult } from '../../domain/jobs.js';
 import type { Range } from '../../domain/chunking.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
@@ -375,6 +375,7 @@ function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
     rows_errored: job.progress.rowsErrored, start_time: job.progress.startTime, end_time: job.progress.endTime,
     score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
     leaderboard_ids: JSON.stringify(job.leaderboardIds),
+    aws_s3_config: job.awsS3Config ? JSON.stringify(job.awsS3Config) : '',
   };
 }
 
@@ -390,6 +391,7 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
     metrics: JSON.parse(row.metrics) as Record<string, number>,
     outputStats: row.output_stats,
     leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],
+    ...(row.aws_s3_config ? { awsS3Config: JSON.parse(row.aws_s3_config) as AwsS3Config } : {}),
   };
 }
 
