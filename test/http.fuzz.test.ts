@@ -71,6 +71,9 @@ const EXISTING: Record<string, string> = {
   keyId: 'admin',
 };
 
+/** Query parameters that an operation requires (e.g. :compare's baseline), set to existing resources. */
+const CONTEXT_QUERY: Record<string, string> = { baseline: 'job' };
+
 const BAD_IDS = ['UPPER', 'Ds', '..', '%2F', 'a%2Fb', '%2E%2E', 'x'.repeat(300), '', '-lead', 'trail-', 'a_b', '%00', 'a%20b'];
 
 function urlOf(op: Operation, override?: { param: string; value: string }): string {
@@ -92,10 +95,13 @@ function badQuery(op: Operation): fc.Arbitrary<Case> {
   if (has('pageToken')) options.push(['pageToken', 'garbage!!', 'pageToken'], ['pageToken', 'eyJub3QiOiJhIHRva2VuIn0', 'pageToken'], ['pageToken', 'x'.repeat(5000), 'pageToken']);
   if (has('filter')) options.push(['filter', '(((', 'filter'], ['filter', 'nosuchfield = 1', 'filter'], ['filter', 'state = "unterminated', 'filter'], ['filter', 'AND OR', 'filter'], ['filter', 'x'.repeat(5000), 'filter']);
   if (has('orderBy')) options.push(['orderBy', 'nosuchfield desc', 'orderBy'], ['orderBy', 'createTime sideways', 'orderBy'], ['orderBy', ',,', 'orderBy']);
+  // Parameters an operation needs before it looks at the others get a valid value, so the error
+  // can only be about the bad one.
+  const context = Object.entries(CONTEXT_QUERY).filter(([name]) => has(name)).map(([name, value]) => `&${name}=${encodeURIComponent(value)}`).join('');
   return fc.constantFrom(...options).map(([name, value, mentions]) => ({
     kind: `query ${name}=${value.slice(0, 40)}`,
     path: urlOf(op),
-    query: `${name}=${encodeURIComponent(value)}`,
+    query: `${name}=${encodeURIComponent(value)}${context}`,
     mentions,
   }));
 }

@@ -32,6 +32,18 @@ describe('HTTP protocol errors answer with the API envelope (415, 405, 431)', ()
     expect(json.status, json.text).toBe(200);
   });
 
+  it('refuses a JSON body that is null or no object, naming the body, where an absent body reads as {}', async () => {
+    for (const text of ['null', '[]', '"x"', '3']) {
+      const response = await t.call('POST', `${a()}/apiKeys`, { body: text, headers: { 'content-type': 'application/json' } });
+      expect(response.status, `${text}: ${response.text}`).toBe(400);
+      expect(response.json['message'], text).toMatch(/^body: /);
+    }
+    const keys = (await t.call('GET', `${a()}/apiKeys`)).json['apiKeys'] as unknown[];
+    expect(keys).toHaveLength(1); // the bootstrap key only
+    const absent = await t.call('POST', `${a()}/apiKeys`);
+    expect(absent.status, absent.text).toBe(200);
+  });
+
   it('answers 405 with an Allow header for an undeclared method on a known path', async () => {
     const cases: Array<[string, string, string]> = [
       ['DELETE', `${a()}/datasets`, 'GET, HEAD, POST'],
@@ -65,5 +77,24 @@ describe('HTTP protocol errors answer with the API envelope (415, 405, 431)', ()
     expect(await bigHeader.json()).toEqual({ ...ENVELOPE, code: 3 });
     // The server goes on serving.
     expect((await t.call('GET', `${a()}/datasets`)).status).toBe(200);
+  });
+
+  it('declares id patterns on path parameters and typed 200 bodies in /openapi.json, which real answers match', async () => {
+    type Operation = { parameters: { name: string; in: string; schema: { pattern?: string } }[]; responses: Record<string, { content: Record<string, { schema: Record<string, unknown> }> }> };
+    const doc = (await t.call('GET', '/openapi.json', { key: null })).json as { paths: Record<string, Record<string, Operation>> };
+    const get = doc.paths['/v1/accounts/{accountId}/datasets/{datasetId}']!['get']!;
+    const id = get.parameters.find((p) => p.name === 'datasetId')!;
+    expect(id.schema.pattern).toBe('^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$');
+    expect(new RegExp(id.schema.pattern!).test('ok')).toBe(true);
+    const schema = get.responses['200']!.content['application/json']!.schema as { properties: Record<string, { type?: unknown; pattern?: string }> };
+    expect(schema.properties['exampleCount']).toEqual({ type: 'string', pattern: '^-?\\d+$' });
+    // The dataset created above matches what is declared for it.
+    const dataset = (await t.call('GET', `${a()}/datasets/ok`)).json;
+    expect(dataset['name']).toMatch(new RegExp(schema.properties['name']!.pattern!));
+    expect(dataset['exampleCount']).toMatch(new RegExp(schema.properties['exampleCount']!.pattern!));
+    const list = doc.paths['/v1/accounts/{accountId}/secrets']!['get']!.responses['200']!.content['application/json']!.schema;
+    expect(list['required']).toEqual(['secrets', 'nextPageToken', 'totalSize']);
+    const download = doc.paths['/signed/{token}/{filename}'] ?? Object.entries(doc.paths).find(([path]) => path.endsWith('/{token}/{filename}'))![1];
+    expect(Object.keys(download['get']!.responses['200']!.content)).toEqual(['*/*']);
   });
 });

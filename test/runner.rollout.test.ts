@@ -262,6 +262,22 @@ describe('jobs with a rollout step', () => {
     }
   });
 
+  it('counts rollouts in the progress before their rows are scored', async () => {
+    await dataset('counted', Array.from({ length: 40 }, (_, i) => sumRow(i)));
+    model.options.latencyMs = 300;
+    try {
+      const created = await createJob('counted', 'counted', { maxConcurrentRollouts: 4 }, { settings: { chunkRows: 40 } });
+      expect(created.status, created.text).toBe(200);
+      const part = await waitFor(t, `${a()}/evaluationJobs/counted`, (j) => ((j['progress'] as { rolloutsDone?: number }).rolloutsDone ?? 0) >= 4, 60_000);
+      // One chunk of 40: no row is written until all its rollouts are back.
+      expect(part['progress']).toMatchObject({ rowsDone: 0, rowsTotal: 40 });
+      const done = await waitFor(t, `${a()}/evaluationJobs/counted`, finished);
+      expect(done['progress']).toMatchObject({ rolloutsDone: 40, rowsDone: 40 });
+    } finally {
+      model.options.latencyMs = 5;
+    }
+  });
+
   it('refuses a bad rollout at create, naming the field', async () => {
     await dataset('tiny', [sumRow(1)]);
     const cases: [Record<string, unknown>, RegExp][] = [

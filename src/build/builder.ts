@@ -7,7 +7,7 @@ import { hasInlineCode, type EvaluatorRecord } from '../domain/evaluators.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { HarnessManifest } from '../runner/protocol.js';
 import { isSandboxLoadError } from '../runner/sandbox-errors.js';
-import { startSandboxProcess } from '../runner/sandbox-process.js';
+import { startSandboxProcess, type SandboxProcess } from '../runner/sandbox-process.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
 import type { EvaluatorBuilder } from '../services/build-queue.js';
 import { evaluatorSandboxSpec, type BoxRuntime, type EvaluatorBox } from './evaluator-box.js';
@@ -58,10 +58,10 @@ export function createEvaluatorBuilder(options: BuilderOptions): EvaluatorBuilde
         log(`environment ${env.hash.slice(0, 12)} ready`);
         onStep(`importing the entry point (${describeEntry(manifest)})`);
         const box: EvaluatorBox = { buildDir, envDir: env.envDir, manifest };
-        const mode = await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, { ...options, signal }, log);
+        const { mode, declaredRollout } = await importCheck(box, { ...options.runtime, env: { ...options.runtime.env, ...secrets } }, { ...options, signal }, log);
         if (box.manifest.contract === 'entry_point') box.manifest.mode = mode;
         await writeFile(join(buildDir, 'manifest.json'), JSON.stringify({ ...box, envHash: env.hash }, null, 2), { mode: 0o644 });
-        return { buildDir, envHash: env.hash, mode };
+        return { buildDir, envHash: env.hash, mode, ...(declaredRollout ? { declaredRollout } : {}) };
       } catch (error: unknown) {
         await rm(buildDir, { recursive: true, force: true });
         throw error;
@@ -162,7 +162,7 @@ function describeEntry(manifest: HarnessManifest): string {
  * Imports the entry point as a job would run it (with the account's secrets in `runtime.env`);
  * answers the mode the code declares, i.e. how it takes rows.
  */
-async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions & { signal?: AbortSignal | undefined }, log: (line: string) => void): Promise<'pointwise' | 'groupwise' | 'all'> {
+async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: BuilderOptions & { signal?: AbortSignal | undefined }, log: (line: string) => void): Promise<Pick<SandboxProcess, 'mode' | 'declaredRollout'>> {
   log('importing the entry point in the sandbox');
   try {
     const process = await startSandboxProcess({
@@ -173,9 +173,10 @@ async function importCheck(box: EvaluatorBox, runtime: BoxRuntime, options: Buil
       signal: options.signal,
       onOutput: (stream, text) => log(`[${stream}] ${text.trimEnd()}`),
     });
-    log(`import ok (python ${process.python}, ${process.mode})`);
+    const processor = process.declaredRollout?.processor;
+    log(`import ok (python ${process.python}, ${process.mode}${processor ? `, rollout processor ${processor}` : ''})`);
     await process.close();
-    return process.mode;
+    return { mode: process.mode, declaredRollout: process.declaredRollout };
   } catch (error: unknown) {
     if (isSandboxLoadError(error)) throw failedPrecondition(error.message);
     throw error;

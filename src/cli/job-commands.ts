@@ -5,12 +5,13 @@ import { clientAction, idOf, listAll, printJson, usageError, type ClientContext 
 import { registerCompareCommand } from './compare-command.js';
 import { isSuccessful, jobSummary, metricsTable, shortState, watchJob } from './job-view.js';
 import { formatNumber, table, type Output } from './terminal.js';
+import { rolloutFromOptions, withRolloutOptions } from './rollout-options.js';
 
 const RESULT_FORMATS = ['table', 'jsonl', 'csv'];
 
 export function registerJobCommands(program: Command): void {
   const job = program.command('job').description('run and inspect evaluation jobs on a Tally server');
-  withClientOptions(job.command('create').description('create an evaluation job'))
+  withRolloutOptions(withClientOptions(job.command('create').description('create an evaluation job')))
     .requiredOption('--evaluator <id>', 'evaluator id or resource name')
     .requiredOption('--dataset <id>', 'input dataset id or resource name')
     .option('--output-dataset <id>', 'output dataset id (default: derived from the job id)')
@@ -48,7 +49,14 @@ const last = (name: unknown) => String(name ?? '').split('/').pop();
 async function createJobCommand(context: ClientContext): Promise<void> {
   const { api, options } = context;
   const id = (options['id'] as string | undefined) ?? generatedJobId();
+  let rollout: Json | undefined;
+  try {
+    rollout = rolloutFromOptions(options);
+  } catch (error: unknown) {
+    usageError(context.command, (error as Error).message);
+  }
   const job = await createJob(api, {
+    rollout,
     id,
     evaluator: options['evaluator'] as string,
     dataset: options['dataset'] as string,
@@ -66,6 +74,8 @@ export interface JobSpec {
   dataset: string;
   outputDataset?: string;
   displayName?: string;
+  /** The job's `rollout` (rollout-options.ts). */
+  rollout?: Json;
 }
 
 export async function createJob(api: ApiClient, spec: JobSpec): Promise<Json> {
@@ -75,6 +85,7 @@ export async function createJob(api: ApiClient, spec: JobSpec): Promise<Json> {
     outputDataset: await api.resourceName('datasets', spec.outputDataset ?? `${spec.id}-output`.slice(0, 63)),
   };
   if (spec.displayName) evaluationJob['displayName'] = spec.displayName;
+  if (spec.rollout) evaluationJob['rollout'] = spec.rollout;
   return api.call('POST', await api.path('evaluationJobs'), { evaluationJobId: spec.id, evaluationJob });
 }
 

@@ -1,4 +1,5 @@
 import type { ApiClient, Json } from './api-client.js';
+import { rolloutMetricRows } from './rollout-options.js';
 import { bar, formatNumber, formatSeconds, keyValues, sleep, StatusLine, table, type Output } from './terminal.js';
 
 const TERMINAL_STATES = new Set(['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED', 'JOB_STATE_EARLY_STOPPED']);
@@ -9,6 +10,7 @@ interface Progress {
   rowsErrored?: number;
   rowsPerSecond?: number;
   estimatedSecondsLeft?: number | null;
+  rolloutsDone?: number;
 }
 
 export const shortState = (state: unknown) => String(state ?? '').replace(/^JOB_STATE_/, '');
@@ -17,7 +19,8 @@ export function progressText(id: string, job: Json): string {
   const p = (job['progress'] as Progress | undefined) ?? {};
   const total = p.rowsTotal ?? 0;
   const done = p.rowsDone ?? 0;
-  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${done}/${total} rows  ${p.rowsErrored ?? 0} errors  ` +
+  const rollouts = p.rolloutsDone === undefined ? '' : `rollouts ${p.rolloutsDone}/${total}, scored `;
+  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors  ` +
     `${(p.rowsPerSecond ?? 0).toFixed(1)} rows/s  ${formatSeconds(p.estimatedSecondsLeft)} left`;
 }
 
@@ -51,6 +54,7 @@ export function metricsTable(metrics: Record<string, number> | undefined): strin
   for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (name.startsWith('metric.')) rows.push([name.slice('metric.'.length), formatNumber(value)]);
   }
+  rows.push(...rolloutMetricRows(metrics));
   return table(['METRIC', 'VALUE'], rows);
 }
 

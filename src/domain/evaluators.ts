@@ -81,6 +81,16 @@ export interface EvaluatorRecord {
   envHash: string;
   /** How the built code takes rows: one at a time, a group at a time, or all at once. */
   mode: EvaluatorMode;
+  /** What an eval-protocol entry point declares about generating, found at build time; absent otherwise. */
+  declaredRollout?: DeclaredRollout;
+}
+
+/** An @evaluation_test's rollout processor (its class name) and first completion_params, as the harness reported them. */
+export interface DeclaredRollout {
+  processor: string | null;
+  completionParams: Record<string, unknown> | null;
+  numRuns: number;
+  passedThreshold: number | null;
 }
 
 /** '' before the first successful build. */

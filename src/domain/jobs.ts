@@ -58,6 +58,8 @@ export interface JobProgress {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Rollouts finished so far, in a job with a rollout step (rows are done once scored and written). */
+  rolloutsDone?: number;
   /** When the first chunk was leased; '' before. */
   startTime: string;
   endTime: string;

@@ -33,6 +33,8 @@ const UPPER_E = 0x45;
 
 /** The first problem of a well-formed JSON text `buf[s, e)`, or undefined when it is within limits. */
 export function jsonShapeProblem(buf: Uint8Array, s: number, e: number): string | undefined {
+  // Too short to hold 257 brackets or a 4,301-digit integer: most rows end here.
+  if (e - s <= MAX_JSON_DEPTH) return undefined;
   let depth = 0;
   let i = s;
   while (i < e) {
@@ -57,15 +59,19 @@ export function jsonShapeProblem(buf: Uint8Array, s: number, e: number): string 
   return undefined;
 }
 
-/** Index just past the closing quote of a string whose body starts at `i`. */
+/**
+ * Index just past the closing quote of a string whose body starts at `i`. The next quote is found
+ * natively (indexOf); it closes the string unless an odd run of backslashes escapes it.
+ */
 function skipString(buf: Uint8Array, i: number, e: number): number {
-  while (i < e) {
-    const b = buf[i]!;
-    if (b === BACKSLASH) i += 2;
-    else if (b === QUOTE) return i + 1;
-    else i++;
+  for (;;) {
+    const quote = buf.indexOf(QUOTE, i);
+    if (quote === -1 || quote >= e) return e;
+    let backslashes = 0;
+    while (buf[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
   }
-  return e;
 }
 
 function numberEnd(buf: Uint8Array, i: number, e: number): number {

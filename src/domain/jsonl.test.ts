@@ -396,6 +396,12 @@ describe('JsonlScanner row shape limits', () => {
     expect(scanner.errors).toEqual([{ line: 2, problem: 'an integer of 4301 digits is over the limit of 4300 digits' }]);
   });
 
+  it('ends a string at an unescaped quote after an escaped backslash', () => {
+    const brackets = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const { scanner } = scanText(`{"s":"x\\\\","a":${brackets(300)}}\n{"s":"x\\"${'['.repeat(300)}"}\n`);
+    expect(scanner.errors).toEqual([{ line: 1, problem: 'nested deeper than the limit of 256 levels' }]);
+  });
+
   it('accepts long floats and brackets, quotes and digits inside strings', () => {
     const text = `{"f":${'1'.repeat(5000)}.5,"s":"${'['.repeat(300)}\\"${'7'.repeat(5000)}"}\n`;
     const { rows, scanner } = scanText(text);

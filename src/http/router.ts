@@ -111,7 +111,8 @@ function jsonBodyOf(request: FastifyRequest): unknown {
   if (isStream(request.body) && request.headers['content-length'] !== '0') {
     throw unsupportedMediaType('application/json', request.headers['content-type'] ?? 'no content type');
   }
-  return isStream(request.body) ? {} : (request.body ?? {});
+  // Only an absent body reads as `{}`: a JSON `null` (or any non-object) is the client's and is refused by the schema.
+  return isStream(request.body) || request.body === undefined ? {} : request.body;
 }
 
 function isStream(body: unknown): boolean {

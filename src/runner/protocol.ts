@@ -88,9 +88,17 @@ export type RowResultFrame =
   | { ok: true; result: EvaluationResult; ms: number }
   | { ok: false; error: RowError; ms: number };
 
+/** What an eval-protocol entry point declares about generating (harness.py declared_rollout). */
+export interface ReadyRollout {
+  processor: string | null;
+  completion_params: Record<string, unknown> | null;
+  num_runs: number;
+  passed_threshold: number | null;
+}
+
 export type ChildMessage =
   /** `mode`: how the loaded code takes rows (an entry point's @evaluation_test mode). */
-  | { t: 'ready'; contract: string; python: string; mode?: 'pointwise' | 'groupwise' | 'all' }
+  | { t: 'ready'; contract: string; python: string; mode?: 'pointwise' | 'groupwise' | 'all'; rollout?: ReadyRollout | null }
   | { t: 'load_error'; message: string }
   | { t: 'results'; id: number; from: number; results: RowResultFrame[] }
   | { t: 'done'; id: number };

@@ -5,7 +5,8 @@
 import type { SandboxLauncher, SandboxSpec } from '../sandbox/index.js';
 import { connect, type Connection, type Termination } from './connection.js';
 import type { OutputStats, OutputStream } from './output-capture.js';
-import type { ChildMessage, EvaluationResult, HarnessManifest, RowError, RowResultFrame } from './protocol.js';
+import type { DeclaredRollout } from '../domain/evaluators.js';
+import type { ChildMessage, EvaluationResult, HarnessManifest, ReadyRollout, RowError, RowResultFrame } from './protocol.js';
 import { SandboxStartError } from './sandbox-errors.js';
 
 export type RowOutcome =
@@ -33,6 +34,8 @@ export interface SandboxProcess {
   readonly python: string;
   /** How the loaded code takes rows: pointwise (default), groupwise or all. */
   readonly mode: 'pointwise' | 'groupwise' | 'all';
+  /** What an eval-protocol entry point declares about generating; null for other contracts. */
+  readonly declaredRollout: DeclaredRollout | null;
   readonly state: 'ready' | 'busy' | 'dead';
   readonly output: OutputStats;
   scoreBatch(rows: readonly object[], options: ScoreBatchOptions): Promise<RowOutcome[]>;
@@ -82,6 +85,7 @@ export async function startSandboxProcess(options: StartSandboxProcessOptions): 
 interface ReadyInfo {
   python: string;
   mode: SandboxProcess['mode'];
+  declaredRollout: DeclaredRollout | null;
 }
 
 function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promise<ReadyInfo> {
@@ -97,7 +101,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
       onMessage(message) {
         clearTimeout(timer);
         conn.setListener(null);
-        if (message.t === 'ready') return resolve({ python: message.python, mode: message.mode ?? 'pointwise' });
+        if (message.t === 'ready') return resolve({ python: message.python, mode: message.mode ?? 'pointwise', declaredRollout: declaredRolloutOf(message.rollout) });
         void conn.terminate({ kind: 'closed', message: 'load failed' });
         if (message.t === 'load_error') return reject(new SandboxStartError('load_error', message.message));
         reject(new SandboxStartError('exited', `evaluator process sent ${message.t} before ready`));
@@ -114,7 +118,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
 
 function createSandboxProcess(
   conn: Connection,
-  { python, mode }: ReadyInfo,
+  { python, mode, declaredRollout }: ReadyInfo,
   options: StartSandboxProcessOptions,
 ): SandboxProcess {
   let busy = false;
@@ -123,6 +127,7 @@ function createSandboxProcess(
     pid: conn.pid,
     python,
     mode,
+    declaredRollout,
     output: conn.output,
     get state() {
       return conn.ended ? 'dead' : busy ? 'busy' : 'ready';
@@ -236,4 +241,16 @@ function memoryMessage(addressSpaceBytes: number): string {
 
 function describeFrame(message: ChildMessage): string {
   return message.t === 'results' || message.t === 'done' ? `${message.t} frame for batch ${message.id}` : `${message.t} frame`;
+}
+
+/** The harness's report, checked field by field (it comes from the evaluator's process). */
+function declaredRolloutOf(reported: ReadyRollout | null | undefined): DeclaredRollout | null {
+  if (!reported || typeof reported !== 'object') return null;
+  const params = reported.completion_params;
+  return {
+    processor: typeof reported.processor === 'string' ? reported.processor.slice(0, 200) : null,
+    completionParams: params && typeof params === 'object' && !Array.isArray(params) ? params : null,
+    numRuns: Number.isInteger(reported.num_runs) && reported.num_runs > 0 ? reported.num_runs : 1,
+    passedThreshold: typeof reported.passed_threshold === 'number' && Number.isFinite(reported.passed_threshold) ? reported.passed_threshold : null,
+  };
 }

@@ -71,7 +71,11 @@ const MIN_ROWS_FOR_ERROR_RATE = 100;
 export function createWorker(store: Store, launcher: SandboxLauncher, runtime: BoxRuntime, options: WorkerOptions): Worker {
   const { slots, leaseMs = 30_000, pollMs = 200, accountConcurrency = 0, log = () => {} } = options;
   const resolveBuild = createBuildResolver(store, options.builder, options.secretEnv);
-  const rollouts = createRolloutStage({ secretEnv: options.secretEnv ?? (() => Promise.resolve({})), rateLimits: options.rolloutRateLimits ?? new Map() });
+  const rollouts = createRolloutStage({
+    secretEnv: options.secretEnv ?? (() => Promise.resolve({})),
+    rateLimits: options.rolloutRateLimits ?? new Map(),
+    recordProgress: (accountId, jobId, count) => store.jobs.addRolloutsDone(accountId, jobId, count),
+  });
   const identity = workerIdentity();
   const id = identity.id;
   let running = false;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { coerceError, isApiError } from '../domain/errors.js';
-import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso } from '../domain/types.js';
 import type { Store } from '../store/index.js';
 import type { SecretEnv } from './secrets.js';
@@ -18,7 +18,7 @@ export interface EvaluatorBuilder {
     onStep?: (step: string) => void;
     /** Aborted when the server stops: the build ends at once, and its outcome is not kept. */
     signal?: AbortSignal;
-  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode }>;
+  }): Promise<{ buildDir: string; envHash: string; mode: EvaluatorMode; declaredRollout?: DeclaredRollout }>;
 }
 
 export interface BuildEvents {
@@ -85,7 +85,7 @@ export function createBuildQueue(
       const archive = evaluator.sourceBlobId ? { filename: evaluator.sourceFilename, bytes: store.blobs.read(evaluator.sourceBlobId) } : undefined;
       const built = await builder.build({ evaluator, archive, log, secrets: await secretEnv?.(accountId), onStep: steps.report, signal: stopping.signal });
       log('build succeeded: the evaluator is ACTIVE');
-      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, updateTime: nowIso() };
+      outcome = { state: 'ACTIVE', status: { code: 'OK', message: '' }, buildDir: built.buildDir, envHash: built.envHash, mode: built.mode, declaredRollout: built.declaredRollout ?? null, updateTime: nowIso() };
     } catch (error: unknown) {
       const message = isApiError(error) ? error.message : `internal build error: ${coerceError(error).message}`;
       log(`build failed: ${message}`);

@@ -32,6 +32,8 @@ export interface JobProgressView {
   rowsErrored: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
+  /** Jobs with a rollout step: model calls finished so far, of rowsTotal. */
+  rolloutsDone?: number;
 }
 
 export interface JobEvents {
@@ -105,7 +107,10 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
       const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
       const left = rowsTotal - rowsDone;
-      return { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      const view: JobProgressView = { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      // A chunk leased again sends its rollouts again: the count never shows more than the rows.
+      if (job.settings.rollout) view.rolloutsDone = Math.min(rowsTotal, Math.max(rowsDone, job.progress.rolloutsDone ?? 0));
+      return view;
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {

@@ -18,7 +18,7 @@ import type { Database } from './schema.js';
 export function createKyselyStore(
   db: Kysely<Database>,
   dialect: Dialect,
-  { jobWrites, reclaimSpace }: { jobWrites?: JobWrites; reclaimSpace?: (options: { full: boolean }) => SpaceReport } = {},
+  { jobWrites, reclaimSpace }: { jobWrites?: JobWrites; reclaimSpace?: (options: { full: boolean }) => Promise<SpaceReport> } = {},
 ): Store {
   return {
     dialect,
@@ -32,7 +32,7 @@ export function createKyselyStore(
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
-    reclaimSpace: (options) => Promise.resolve(reclaimSpace?.(options)),
+    reclaimSpace: async (options) => reclaimSpace?.(options),
     close: () => db.destroy(),
   };
 }

@@ -1,4 +1,4 @@
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import type { DeclaredRollout, EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
@@ -139,7 +139,7 @@ export type EvaluatorPatch = Partial<
     | 'envHash'
     | 'mode'
   >
-> & { updateTime: string };
+> & { updateTime: string; declaredRollout?: DeclaredRollout | null };
 
 export interface EvaluatorRepo {
   /** Throws ALREADY_EXISTS when the id is taken. */
@@ -204,6 +204,8 @@ export interface JobRepo {
   /** A free (or expired) chunk of a runnable job, leased to `owner`; undefined when none. */
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;
+  /** Counts finished rollouts into the job's progress (written about once a second per worker). */
+  addRolloutsDone(accountId: string, jobId: string, count: number): Promise<void>;
   releaseChunk(lease: ChunkLease): Promise<void>;
   /** Owners of live leases whose name starts with `prefix` (a host's workers). */
   leaseOwners(prefix: string): Promise<string[]>;

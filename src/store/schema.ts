@@ -103,6 +103,8 @@ export interface EvaluatorsTable {
   env_hash: string;
   /** '' until built; then pointwise, groupwise or all. */
   mode: string;
+  /** JSON of DeclaredRollout (an eval-protocol entry point's), '' for none. */
+  declared_rollout: string;
 }
 
 export interface BlobsTable {
@@ -139,6 +141,8 @@ export interface EvaluationJobsTable {
   rows_total: number;
   rows_done: number;
   rows_errored: number;
+  /** Rollouts finished so far (jobs with a rollout step; rollouts of chunks that were leased again count again). */
+  rollouts_done: number;
   start_time: string;
   end_time: string;
   /** metrics.score, kept as a column so leaderboards rank in SQL; 0 until there is one. */

@@ -431,7 +431,28 @@ def entry_point_scorer(manifest, loop_holder, max_bytes):
         ms = round((time.perf_counter() - started) * 1000 / max(len(rows), 1), 3)
         return [encode_or_error(lambda item=item: evaluation_result_of(item), ms, max_bytes) for item in out]
 
-    return Scorer(score_row=score_row, score_group=score_group, mode=mode)
+    scorer = Scorer(score_row=score_row, score_group=score_group, mode=mode)
+    scorer.rollout = declared_rollout(getattr(decorated, "__ep_params__", None))
+    return scorer
+
+
+def declared_rollout(params):
+    """What an @evaluation_test declares about generating (reported in 'ready'; Tally runs the rollout)."""
+    if params is None:
+        return None
+    processor = getattr(params, "rollout_processor", None)
+    completion = getattr(params, "completion_params", None)
+    if isinstance(completion, (list, tuple)):
+        completion = next((c for c in completion if c), None)
+    threshold = getattr(params, "passed_threshold", None)
+    threshold = getattr(threshold, "success", threshold.get("success") if isinstance(threshold, dict) else threshold)
+    safe = lambda value: json.loads(json.dumps(value, default=lambda _: None))
+    return {
+        "processor": type(processor).__name__ if processor is not None else None,
+        "completion_params": safe(completion) if isinstance(completion, dict) else None,
+        "num_runs": getattr(params, "num_runs", 1),
+        "passed_threshold": threshold if isinstance(threshold, (int, float)) else None,
+    }
 
 
 def load_scorer(manifest, loop_holder, max_bytes):
@@ -529,7 +550,7 @@ def load(writer, first_line):
     except Exception as error:
         writer.write({"t": "load_error", "message": "bad load message: %s" % describe(error)})
         return None
-    writer.write({"t": "ready", "contract": manifest["contract"], "python": platform.python_version(), "mode": scorer.mode})
+    writer.write({"t": "ready", "contract": manifest["contract"], "python": platform.python_version(), "mode": scorer.mode, "rollout": getattr(scorer, "rollout", None)})
     return scorer, max_bytes
 
 

@@ -27,13 +27,44 @@ export interface RolloutStageOptions {
   secretEnv: SecretEnv;
   /** Requests per second by endpoint origin (config `rolloutRateLimits`). */
   rateLimits: ReadonlyMap<string, number>;
+  /** Adds finished rollouts to a job's progress; called about once a second per job, and at each chunk's end. */
+  recordProgress?: (accountId: string, jobId: string, count: number) => Promise<void>;
+}
+
+/** How often finished rollouts are counted into the jobs' progress. */
+const PROGRESS_MS = 1000;
+
+/** Counts finished rollouts per job and hands them on in batches, so progress costs a write a second, not one per rollout. */
+function createProgressCounter(record: RolloutStageOptions['recordProgress']) {
+  const pending = new Map<string, { accountId: string; jobId: string; count: number }>();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (key?: string) => {
+    for (const [k, entry] of pending) {
+      if (key !== undefined && k !== key) continue;
+      pending.delete(k);
+      // Progress is advisory: a failed write only delays the figure.
+      if (entry.count > 0) void record?.(entry.accountId, entry.jobId, entry.count).catch(() => {});
+    }
+    if (pending.size === 0 && timer) timer = void clearInterval(timer);
+  };
+  return {
+    count(accountId: string, jobId: string, key: string) {
+      if (!record) return;
+      const entry = pending.get(key) ?? { accountId, jobId, count: 0 };
+      entry.count++;
+      pending.set(key, entry);
+      timer ??= setInterval(() => flush(), PROGRESS_MS).unref();
+    },
+    flush,
+  };
 }
 
 /**
  * One per worker: the rollouts of a job share its `maxConcurrentRollouts` across the worker's
  * slots, and the requests to an endpoint share its operator rate limit.
  */
-export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOptions): RolloutStage {
+export function createRolloutStage({ secretEnv, rateLimits, recordProgress }: RolloutStageOptions): RolloutStage {
+  const progress = createProgressCounter(recordProgress);
   /**
    * A chunk's signal aborts only when its job stopped running (cancelled, deleted, failed) or the
    * worker stops: either way every chunk of the job here stops, so the first abort stops them all
@@ -83,12 +114,15 @@ export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOption
     async rollout(chunk, chunkSignal) {
       const settings = chunk.job.settings.rollout!;
       const apiKey = settings.apiKeySecret ? (await secretEnv(chunk.job.accountId))[settings.apiKeySecret] : '';
-      const { semaphore, signal, done } = shareOf(`${chunk.job.accountId}/${chunk.job.id}`, settings.maxConcurrentRollouts, chunkSignal);
+      const key = `${chunk.job.accountId}/${chunk.job.id}`;
+      const { semaphore, signal, done } = shareOf(key, settings.maxConcurrentRollouts, chunkSignal);
       const call = async (body: Record<string, unknown>): Promise<CompletionOutcome> => {
         if (apiKey === undefined) return { ok: false, error: `the account has no secret "${settings.apiKeySecret}" (rollout.apiKeySecret)`, attempts: 0, latencyMs: 0 };
         await semaphore.acquire();
         try {
-          return await complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) }, signal);
+          const outcome = await complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) }, signal);
+          progress.count(chunk.job.accountId, chunk.job.id, key);
+          return outcome;
         } finally {
           semaphore.release();
         }
@@ -100,6 +134,7 @@ export function createRolloutStage({ secretEnv, rateLimits }: RolloutStageOption
         if (signal.aborted) return 'stopped';
         throw error;
       } finally {
+        progress.flush(key);
         done();
       }
     },

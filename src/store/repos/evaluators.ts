@@ -1,5 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
-import { EVALUATOR_STATES, type EvaluatorRecord, type EvaluatorSpec, type EvaluatorState } from '../../domain/evaluators.js';
+import { EVALUATOR_STATES, type DeclaredRollout, type EvaluatorRecord, type EvaluatorSpec, type EvaluatorState } from '../../domain/evaluators.js';
 import type { ListFields } from '../../domain/listing.js';
 import type { ResourceStatus } from '../../domain/types.js';
 import { alreadyExistsOnConflict } from '../conflicts.js';
@@ -76,6 +76,7 @@ function patchToRow(patch: EvaluatorPatch): Updateable<EvaluatorsTable> {
   if (patch.buildDir !== undefined) row.build_dir = patch.buildDir;
   if (patch.envHash !== undefined) row.env_hash = patch.envHash;
   if (patch.mode !== undefined) row.mode = patch.mode;
+  if (patch.declaredRollout !== undefined) row.declared_rollout = patch.declaredRollout ? JSON.stringify(patch.declaredRollout) : '';
   return row;
 }
 
@@ -101,6 +102,7 @@ function toRow(r: EvaluatorRecord): EvaluatorsTable {
     build_dir: r.buildDir,
     env_hash: r.envHash,
     mode: r.mode,
+    declared_rollout: r.declaredRollout ? JSON.stringify(r.declaredRollout) : '',
   };
 }
 
@@ -125,5 +127,6 @@ function toRecord(row: EvaluatorsTable): EvaluatorRecord {
     buildDir: row.build_dir,
     envHash: row.env_hash,
     mode: row.mode as EvaluatorRecord['mode'],
+    ...(row.declared_rollout ? { declaredRollout: JSON.parse(row.declared_rollout) as DeclaredRollout } : {}),
   };
 }

@@ -140,6 +140,10 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
       return rows.map(jobRecordOf);
     },
     leaseChunk: (request) => leaseChunk(db, dialect, request, claim),
+    async addRolloutsDone(accountId, jobId, count) {
+      await db.updateTable('evaluation_jobs').set((eb) => ({ rollouts_done: eb('rollouts_done', '+', count) })).where('account_id', '=', accountId).where('id', '=', jobId).execute();
+    },
+
     async renewLease(lease, expireTime) {
       const result = await db
         .updateTable('job_chunks')
@@ -371,7 +375,7 @@ function toRow(job: JobRecord, runnable: boolean): EvaluationJobsTable {
     status_code: job.status.code, status_message: job.status.message,
     evaluator_id: job.evaluatorId, input_dataset_id: job.inputDatasetId, output_dataset_id: job.outputDatasetId,
     input_row_set_id: job.inputRowSetId, output_row_set_id: job.outputRowSetId, runnable: runnable ? 1 : 0,
-    settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone,
+    settings: JSON.stringify(job.settings), rows_total: job.progress.rowsTotal, rows_done: job.progress.rowsDone, rollouts_done: job.progress.rolloutsDone ?? 0,
     rows_errored: job.progress.rowsErrored, start_time: job.progress.startTime, end_time: job.progress.endTime,
     score: job.metrics['score'] ?? 0, metrics: JSON.stringify(job.metrics), output_stats: job.outputStats,
     leaderboard_ids: JSON.stringify(job.leaderboardIds),
@@ -387,7 +391,7 @@ export function jobRecordOf(row: EvaluationJobsTable): JobRecord {
     evaluatorId: row.evaluator_id, inputDatasetId: row.input_dataset_id, outputDatasetId: row.output_dataset_id,
     inputRowSetId: Number(row.input_row_set_id), outputRowSetId: Number(row.output_row_set_id),
     settings: JSON.parse(row.settings) as JobSettings,
-    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), startTime: row.start_time, endTime: row.end_time },
+    progress: { rowsTotal: Number(row.rows_total), rowsDone: Number(row.rows_done), rowsErrored: Number(row.rows_errored), rolloutsDone: Number(row.rollouts_done ?? 0), startTime: row.start_time, endTime: row.end_time },
     metrics: JSON.parse(row.metrics) as Record<string, number>,
     outputStats: row.output_stats,
     leaderboardIds: JSON.parse(row.leaderboard_ids) as string[],

@@ -14,7 +14,7 @@ const AUTO_VACUUM_INCREMENTAL = 2;
  * compacts them and switches them to incremental mode. The WAL is truncated after, since a VACUUM
  * writes the whole database through it.
  */
-export function reclaimSqliteSpace(handle: BetterSqlite3.Database, { full }: { full: boolean }): SpaceReport {
+export async function reclaimSqliteSpace(handle: BetterSqlite3.Database, { full }: { full: boolean }): Promise<SpaceReport> {
   const before = pages(handle);
   const freeBytes = before.free * before.pageSize;
   const autoVacuum = Number(handle.pragma('auto_vacuum', { simple: true }));
@@ -24,10 +24,26 @@ export function reclaimSqliteSpace(handle: BetterSqlite3.Database, { full }: { f
     handle.pragma('auto_vacuum = INCREMENTAL');
     handle.exec('VACUUM');
   }
-  if (pages(handle).count !== before.count) handle.pragma('wal_checkpoint(TRUNCATE)');
+  if (pages(handle).count !== before.count) await truncateWal(handle);
   const after = pages(handle);
   return { fileBytesBefore: before.count * before.pageSize, fileBytesAfter: after.count * after.pageSize, freeBytesAfter: after.free * after.pageSize };
 }
+
+/**
+ * A TRUNCATE checkpoint gives up (busy) while another connection (the checkpoint thread, the chunk
+ * writer) is reading or checkpointing: retried a while, since until it succeeds neither the file
+ * nor its WAL shrinks.
+ */
+async function truncateWal(handle: BetterSqlite3.Database): Promise<void> {
+  for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt++) {
+    const [result] = handle.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (!result || result.busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_RETRY_MS));
+  }
+}
+
+const CHECKPOINT_ATTEMPTS = 40;
+const CHECKPOINT_RETRY_MS = 50;
 
 function pages(handle: BetterSqlite3.Database): { count: number; free: number; pageSize: number } {
   return {

@@ -1,6 +1,7 @@
 import { parseStats, type Job } from '../api.js';
 import { Histogram } from '../charts.js';
 import { fmtInt, fmtNum, fmtPct } from '../ui.js';
+import { RolloutStats } from './rollout-view.js';
 
 /** The job's metrics once it has a score: headline figures, the score histogram, per-metric means. */
 export function JobMetrics({ job: j }: { job: Job }) {
@@ -20,6 +21,7 @@ export function JobMetrics({ job: j }: { job: Job }) {
             95% CI [{fmtNum(m['score_ci95_low'])}, {fmtNum(m['score_ci95_high'])}]
           </div>
         </div>
+        <RolloutStats metrics={m} />
         <div className="stat">
           <div className="stat-label">Valid rate</div>
           <div className="stat-value">{fmtPct(m['valid_rate'])}</div>

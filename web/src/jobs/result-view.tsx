@@ -1,6 +1,7 @@
 import type { Result } from '../api.js';
 import { Conversation, Json, fmtNum } from '../ui.js';
 import { fmtMs } from './job-state.js';
+import { RolloutSideBySide } from './rollout-view.js';
 
 export interface Evaluation {
   score?: number;
@@ -75,6 +76,7 @@ export function ResultView({ result, onClose }: { result: Result; onClose: () =>
           </table>
         </>
       ) : null}
+      <RolloutSideBySide result={result} />
       <h3>Conversation</h3>
       <Conversation messages={messages} />
       {Object.keys(rest).length ? (
