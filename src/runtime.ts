@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEvaluatorBuilder, type EnvironmentProvider } from './build/builder.js';
@@ -12,6 +12,8 @@ import type { EvaluatorBuilder } from './services/build-queue.js';
 export const EVAL_PROTOCOL_REQUIREMENT = 'eval-protocol==0.3.33';
 
 const HARNESS_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'harness', 'python', 'harness.py');
+/** The harness's package, next to its entry point (src/harness/python/README.md). */
+const HARNESS_PACKAGE = 'tally_harness';
 
 export interface EvaluatorRuntime {
   launcher: SandboxLauncher;
@@ -41,6 +43,7 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
   const runtimeDir = ensureDir(join(config.dataDir, 'runtime'));
   const harnessPath = join(runtimeDir, 'harness.py');
   copyFileSync(HARNESS_SOURCE, harnessPath);
+  copyHarnessPackage(join(dirname(HARNESS_SOURCE), HARNESS_PACKAGE), join(runtimeDir, HARNESS_PACKAGE));
   const box: BoxRuntime = { harnessPath, limits: DEFAULT_EVALUATOR_LIMITS };
   const environments = createEnvironmentProvider(ensureDir(config.envDir ?? join(config.dataDir, 'envs')), launcher, config.pipIndexUrl);
   const builder = createEvaluatorBuilder({
@@ -52,6 +55,13 @@ export async function createEvaluatorRuntime(config: Config): Promise<EvaluatorR
     gitBaseUrl: config.gitBaseUrl,
   });
   return { launcher, builder, box, environments, warnings };
+}
+
+/** A fresh copy each start (an older server's modules must not linger), without bytecode caches. */
+function copyHarnessPackage(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true, filter: (source) => !source.includes('__pycache__') });
+  chmodSync(to, 0o755);
 }
 
 /** pip runs sandboxed too, with the network open (it must reach the package index) and only the new environment writable. */

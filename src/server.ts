@@ -52,8 +52,10 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     previewRunner: createPreviewRunner(runtime.launcher, runtime.box),
     buildConcurrency: config.buildConcurrency,
     jobDefaults: { perRowTimeoutMs: config.perRowTimeoutSeconds * 1000 },
+    workerSlots: config.workerSlots,
     maxUploadBytes: config.maxUploadBytes,
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
+    openaiModels: config.openaiModels,
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();

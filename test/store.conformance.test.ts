@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../src/domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, type ChunkLease, type JobRecord, type RowResult } from '../src/domain/jobs.js';
 import { outputRowText, type OutputRow } from '../src/domain/output-rows.js';
 import { nowIso, type DatasetRecord } from '../src/domain/types.js';
 import { openStore, type Store } from '../src/store/index.js';
@@ -166,8 +166,9 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(results.map((r) => r.idx)).toEqual(written);
     expect(results).toEqual(written.map(result));
     const byChunk = await store.jobs.readChunkResults(job, -1, 2);
-    expect(byChunk.map((c) => [c.index, c.results.map((r) => r.idx)])).toEqual([[0, [0, 1, 2]], [1, [3, 4, 5]]]);
-    expect((await store.jobs.readChunkResults(job, 1, 10)).flatMap((c) => c.results)).toEqual([result(6)]);
+    // A chunk's index is where it starts: the next page is the chunks after it.
+    expect(byChunk.map((c) => [c.index, c.results.map((r) => r.idx)])).toEqual([[0, [0, 1, 2]], [3, [3, 4, 5]]]);
+    expect((await store.jobs.readChunkResults(job, 3, 10)).flatMap((c) => c.results)).toEqual([result(6)]);
     // A chunk done before chunks kept their results (an older database) is read from its rows.
     await execSql(url, "update job_chunks set results = '' where idx = 1");
     expect((await store.jobs.readChunkResults(job, -1, 10)).flatMap((c) => c.results)).toEqual(written.map(result));
@@ -185,6 +186,36 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     await store.rows.deleteSet(output);
     expect(await store.rows.read(output, -1, 100)).toEqual([]);
     expect(await store.rows.read(input, -1, 100)).toEqual([]);
+  });
+
+  it('cuts a leased chunk to fit: the rest is a pending chunk of its own, results read back in row order', async () => {
+    const input = await store.rows.createSet('acme');
+    await store.rows.append(input, 0, Array.from({ length: 10 }, (_, idx) => `{"in":${idx}}`));
+    const output = await store.rows.createSet('acme', { base: input });
+    const job = { ...jobRecord('cut', output, 10), inputRowSetId: input };
+    await store.jobs.create(job, { runnable: true, ranges: [[0, 6], [6, 10]] });
+    const lease = async () => (await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!;
+    const result = (idx: number): RowResult => ({ idx, score: idx, isScoreValid: true, errorKind: '', ms: 1, metrics: {} });
+    const complete = (held: ChunkLease) => {
+      const idxs = Array.from({ length: held.end - held.start }, (_, i) => held.start + i);
+      return store.jobs.completeChunk(held, { outputRowSetId: output, rows: idxs.map((idx) => ({ idx, text: `{"out":${idx}}` })), results: idxs.map(result), now: nowIso() });
+    };
+    const first = await lease();
+    expect(first).toMatchObject({ start: 0, end: 6 });
+    const cut = (await store.jobs.shrinkLease(first, 2))!;
+    expect(cut).toMatchObject({ index: first.index, start: 0, end: 2 });
+    expect(await store.jobs.countChunks('acme', 'cut')).toEqual({ pending: 2, leased: 1, done: 0 });
+    // A lease that no longer holds (or was cut already) cuts nothing.
+    expect(await store.jobs.shrinkLease({ ...first, owner: 'other' }, 1)).toBeUndefined();
+    expect(await store.jobs.shrinkLease(first, 1)).toBeUndefined();
+    expect(await complete(cut)).toMatchObject({ remainingChunks: 2 });
+    const leased = [await lease(), await lease()];
+    expect(leased.map((l) => [l.start, l.end])).toEqual([[6, 10], [2, 6]]);
+    for (const held of leased.reverse()) await complete(held);
+    expect(await store.jobs.countChunks('acme', 'cut')).toEqual({ pending: 0, leased: 0, done: 3 });
+    const chunks = await store.jobs.readChunkResults(job, -1, 10);
+    expect(chunks.map((c) => c.results.map((r) => r.idx))).toEqual([[0, 1], [2, 3, 4, 5], [6, 7, 8, 9]]);
+    expect((await store.jobs.readChunkResults(job, chunks[0]!.index, 1)).map((c) => c.index)).toEqual([2]);
   });
 
   it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {

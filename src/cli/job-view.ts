@@ -10,6 +10,8 @@ interface Progress {
   rowsErrored?: number;
   rowsPerSecond?: number;
   estimatedSecondsLeft?: number | null;
+  recentRowsPerSecond?: number;
+  rowsInFlight?: number;
   rolloutsDone?: number;
 }
 
@@ -19,9 +21,12 @@ export function progressText(id: string, job: Json): string {
   const p = (job['progress'] as Progress | undefined) ?? {};
   const total = p.rowsTotal ?? 0;
   const done = p.rowsDone ?? 0;
+  // While it runs: the rows being scored now and the recent pace (a slow job's average misleads).
+  const inFlight = p.rowsInFlight ? `  ${p.rowsInFlight} in flight` : '';
+  const rate = TERMINAL_STATES.has(String(job['state'])) ? p.rowsPerSecond : (p.recentRowsPerSecond ?? p.rowsPerSecond);
   const rollouts = p.rolloutsDone === undefined ? '' : `rollouts ${p.rolloutsDone}/${total}, scored `;
-  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors  ` +
-    `${(p.rowsPerSecond ?? 0).toFixed(1)} rows/s  ${formatSeconds(p.estimatedSecondsLeft)} left`;
+  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors${inFlight}  ` +
+    `${(rate ?? 0).toFixed(1)} rows/s  ${formatSeconds(p.estimatedSecondsLeft)} left`;
 }
 
 /** Polls a job until it ends, drawing its progress on stderr; answers the final job. */

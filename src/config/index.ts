@@ -97,6 +97,16 @@ export const configSchema = z.strictObject({
    */
   rolloutRateLimits: z.string().default(''),
   /**
+   * The OpenAI Evals face's model names (a run's `data_source.model`) and the OpenAI-compatible
+   * endpoint each is sampled from (docs/openai-evals.md): `{"name": {"baseUrl": "http://gpu-1:8000/v1",
+   * "model": "name sent to the endpoint (default: the name)", "apiKeySecret": "an account secret's keyName"}}`.
+   * In the environment, the same object as JSON. @default {}
+   */
+  openaiModels: z.preprocess(
+    (v) => (typeof v === 'string' ? (v.trim() === '' ? {} : (JSON.parse(v) as unknown)) : v),
+    z.record(z.string().min(1), z.strictObject({ baseUrl: z.url(), model: z.string().min(1).optional(), apiKeySecret: z.string().min(1).optional() })),
+  ).default({}),
+  /**
    * The one package index evaluator builds install from (a mirror, or an unreachable address to
    * keep builds off the network, as scripts/fuzz-api does). @default pip's own
    */
@@ -131,6 +141,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
   TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
+  TALLY_OPENAI_MODELS: 'openaiModels',
   TALLY_PIP_INDEX_URL: 'pipIndexUrl',
 };
 

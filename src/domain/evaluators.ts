@@ -55,6 +55,10 @@ export interface EvaluatorSpec {
   rollupSettings?: RollupSettings;
   /** Tally: let the evaluator's sandbox reach the network (an LLM judge needs it). @default false */
   allowEgress?: boolean;
+  /** Tally: rows of an async evaluator in flight at once per process (domain/row-concurrency.ts). @default 96 */
+  maxConcurrentEvaluations?: number;
+  /** Tally: a thread pool of this size scores a sync evaluator's rows; unset = one at a time. */
+  evaluationThreads?: number;
 }
 
 export interface EvaluatorRecord {

@@ -48,6 +48,15 @@ export interface JobSettings {
   chunkRows: number;
   /** Whether the evaluator's sandbox may reach the network: its `allowEgress` when the job was created. */
   egress: boolean;
+  /**
+   * Chunks were planned by Tally (no `chunkRows` given): workers may score a leased chunk's first
+   * rows only and give the rest back as a chunk of its own (domain/chunking.ts rowsToScoreNow).
+   */
+  adaptiveChunks?: boolean;
+  /** Overrides the evaluator's maxConcurrentEvaluations for this job (domain/row-concurrency.ts). */
+  maxConcurrentEvaluations?: number;
+  /** Overrides the evaluator's evaluationThreads for this job. */
+  evaluationThreads?: number;
   /** A model call before scoring (domain/rollout.ts); absent: the rows are scored as they are. */
   rollout?: RolloutSettings;
 }

@@ -18,6 +18,8 @@ import { leaderboardRoutes } from './routes/leaderboards.js';
 import { secretRoutes } from './routes/secrets.js';
 import { signedUrlRoutes } from './routes/signed-urls.js';
 import { registerWebUi, WEB_DIST_DIR } from './web.js';
+import { openAiErrorHandler } from './openai/errors.js';
+import { openAiEvalRoutes } from './openai/routes.js';
 
 export interface HttpOptions {
   /** Base URL put into signed URLs; when absent, the URL the client used. */
@@ -87,6 +89,11 @@ export async function buildHttpApp(services: Services, options: HttpOptions = {}
   const baseUrlOf = (request: FastifyRequest): string =>
     options.publicBaseUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
   registerRoutes(app, routes, services.accounts, baseUrlOf, { onAuthenticated: rateLimitHook(options.rateLimiter) });
+  // The OpenAI Evals face (docs/openai-evals.md): its own scope, so its errors take OpenAI's body.
+  await app.register(async (scope) => {
+    scope.setErrorHandler(openAiErrorHandler(options.onInternalError));
+    registerRoutes(scope, openAiEvalRoutes(services.openaiEvals), services.accounts, baseUrlOf, { onAuthenticated: rateLimitHook(options.rateLimiter) });
+  });
   registerWebUi(app, { distDir: WEB_DIST_DIR });
   return app;
 }

@@ -16,6 +16,7 @@ import type { BuildResolver } from './local-builds.js';
 import { createSandboxPool, type SandboxPool } from './sandbox-pool.js';
 import { RawJsonRow } from './protocol.js';
 import type { RowOutcome } from './sandbox-process.js';
+import { resolveRowConcurrency } from '../domain/row-concurrency.js';
 
 /** A build's pool unused this long is closed at the slot's next use: idle processes hold memory. */
 const IDLE_POOL_MS = 10 * 60_000;
@@ -50,6 +51,11 @@ export class SlotPools {
     /** The secrets of an account, given to its evaluators' processes only. */
     private readonly secretEnv: SecretEnv = () => Promise.resolve({}),
   ) {}
+
+  /** Whether a build's code is async, once one of its processes in this slot has loaded it. */
+  asyncOf(buildDir: string): boolean | undefined {
+    return this.pools.get(buildDir)?.pool.async;
+  }
 
   setLogSink(sink: (line: string) => void): void {
     this.logSink = sink;
@@ -133,17 +139,37 @@ export interface ScoredChunk {
   results: RowResult[];
 }
 
+/** Cuts a leased chunk to the rows to score now (the rest is given back); undefined when the lease was lost. */
+export type FitLease = (lease: ChunkLease, job: JobRecord, evaluator: EvaluatorRecord, buildDir: string) => Promise<ChunkLease | undefined>;
+
 /**
  * Everything a chunk needs before its rows go to the evaluator, none of it touching the sandbox:
  * a worker prepares its next chunk while the sandbox process scores the current one.
- * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted).
+ * 'unavailable' when the evaluator is not ACTIVE (being rebuilt, failed or deleted); 'lost' when
+ * the lease was lost while the chunk was cut to fit.
  */
-export async function prepareChunk(store: Store, resolveBuild: BuildResolver, lease: ChunkLease, job: JobRecord): Promise<PreparedChunk | 'unavailable'> {
+export async function prepareChunk(
+  store: Store,
+  resolveBuild: BuildResolver,
+  leased: ChunkLease,
+  job: JobRecord,
+  fit: FitLease = (lease) => Promise.resolve(lease),
+): Promise<PreparedChunk | 'unavailable' | 'lost'> {
   const evaluator = await store.evaluators.get(job.accountId, job.evaluatorId);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return 'unavailable';
   const buildDir = await resolveBuild(evaluator);
+  const lease = await fit(leased, job, evaluator, buildDir);
+  if (!lease) return 'lost';
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
   return { lease, job, evaluator, buildDir, input };
+}
+
+/** Rows one process of a build has in flight at once for this job (1 until a process said it is async). */
+export function rowsInFlight(pools: SlotPools, buildDir: string, job: JobRecord, evaluator: EvaluatorRecord): number {
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
+  const async = pools.asyncOf(buildDir);
+  if (async === undefined) return 1;
+  return async ? concurrency : Math.max(1, threads);
 }
 
 /**
@@ -158,13 +184,14 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
   const rows: ScoredChunk['rows'] = [];
   const results: RowResult[] = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
   for (const batch of grouped ? groupsOf(input, evaluator.mode === 'all') : slices(input, BATCH_ROWS)) {
     if (signal.aborted) return 'stopped';
     // The stored texts go to the evaluator and into the output rows without a parse in between.
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
-    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped });
+    const outcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const output = toOutputRowFromText(row.data, row.idx, toScoredRow(outcomes[i]));

@@ -38,8 +38,12 @@ export type HarnessManifest = (LegacyManifest | CriteriaManifest | EntryPointMan
 
 export type ParentMessage =
   | { t: 'load'; manifest: HarnessManifest }
-  /** group: the rows are one group for a groupwise/all function. careful: flush every row. */
-  | { t: 'batch'; id: number; rows: readonly unknown[]; group?: boolean; careful?: boolean }
+  /**
+   * group: the rows are one group for a groupwise/all function. careful: flush every row (and run
+   * them one at a time). concurrency: rows in flight at once for an async evaluator; threads: a
+   * thread pool's size for a sync one; timeout_ms: each row's own limit inside a concurrent batch.
+   */
+  | { t: 'batch'; id: number; rows: readonly unknown[]; group?: boolean; careful?: boolean; concurrency?: number; threads?: number; timeout_ms?: number }
   | { t: 'close' };
 
 /**
@@ -51,13 +55,18 @@ export class RawJsonRow {
   constructor(readonly json: string) {}
 }
 
-/** One line of the parent -> child pipe; raw rows are spliced in instead of re-encoded. */
+/**
+ * The text of a parent -> child message. A batch is a header line saying how many rows follow
+ * (`n`), then one line per row: the harness decodes each row on its own, so a row Python's json
+ * cannot decode (an integer of more than 4,300 digits, very deep nesting) costs that row only.
+ * Raw rows are spliced in instead of re-encoded.
+ */
 export function encodeParentMessage(message: ParentMessage): string {
-  if (message.t !== 'batch' || !message.rows.some((row) => row instanceof RawJsonRow)) return `${JSON.stringify(message)}\n`;
+  if (message.t !== 'batch') return `${JSON.stringify(message)}\n`;
   const { rows, ...rest } = message;
-  const head = JSON.stringify(rest);
-  const body = rows.map((row) => (row instanceof RawJsonRow ? oneLine(row.json) : JSON.stringify(row))).join(',');
-  return `${head.slice(0, -1)},"rows":[${body}]}\n`;
+  const lines = rows.map((row) => (row instanceof RawJsonRow ? oneLine(row.json) : JSON.stringify(row)));
+  const head = `${JSON.stringify({ ...rest, n: rows.length })}\n`;
+  return lines.length === 0 ? head : `${head}${lines.join('\n')}\n`;
 }
 
 /** A raw newline would split the frame; JSON allows one only as whitespace, so re-encode then. */
@@ -75,8 +84,8 @@ export interface EvaluationResult extends MetricResult {
   metrics: Record<string, MetricResult>;
 }
 
-/** Error kinds the harness reports for one row; the process keeps running. */
-export type HarnessErrorKind = 'exception' | 'invalid_result' | 'memory';
+/** Error kinds the harness reports for one row; the process keeps running (timeout: a row of a concurrent batch). */
+export type HarnessErrorKind = 'exception' | 'invalid_result' | 'memory' | 'timeout';
 
 export interface RowError {
   kind: HarnessErrorKind | ProcessFailureKind;
@@ -98,7 +107,8 @@ export interface ReadyRollout {
 
 export type ChildMessage =
   /** `mode`: how the loaded code takes rows (an entry point's @evaluation_test mode). */
-  | { t: 'ready'; contract: string; python: string; mode?: 'pointwise' | 'groupwise' | 'all'; rollout?: ReadyRollout | null }
+  /** `async`: the evaluator is a coroutine function, so a batch's rows may run concurrently. */
+  | { t: 'ready'; contract: string; python: string; mode?: 'pointwise' | 'groupwise' | 'all'; async?: boolean; rollout?: ReadyRollout | null }
   | { t: 'load_error'; message: string }
   | { t: 'results'; id: number; from: number; results: RowResultFrame[] }
   | { t: 'done'; id: number };
@@ -130,7 +140,7 @@ function isResult(v: unknown): v is EvaluationResult {
 }
 
 const MODES: ReadonlySet<unknown> = new Set(['pointwise', 'groupwise', 'all']);
-const HARNESS_KINDS: ReadonlySet<unknown> = new Set(['exception', 'invalid_result', 'memory']);
+const HARNESS_KINDS: ReadonlySet<unknown> = new Set(['exception', 'invalid_result', 'memory', 'timeout']);
 
 /** Schema check of one row result, written by hand because it runs ~200k times a second. */
 export function isRowResultFrame(v: unknown): v is RowResultFrame {
@@ -146,7 +156,8 @@ function checkShape(message: Record<string, unknown>): ChildMessage | undefined 
   switch (message['t']) {
     case 'ready':
       return typeof message['contract'] === 'string' && typeof message['python'] === 'string' &&
-        (message['mode'] === undefined || MODES.has(message['mode']))
+        (message['mode'] === undefined || MODES.has(message['mode'])) &&
+        (message['async'] === undefined || typeof message['async'] === 'boolean')
         ? (message as unknown as ChildMessage) : undefined;
     case 'load_error':
       return typeof message['message'] === 'string' ? (message as unknown as ChildMessage) : undefined;

@@ -25,6 +25,8 @@ export interface SandboxPool {
   scoreBatch(rows: readonly object[], options: ScoreBatchOptions): Promise<RowOutcome[]>;
   close(): Promise<void>;
   readonly stats: { started: number; live: number; idle: number };
+  /** Whether the build's code is async (many rows in flight at once); undefined before a process loaded it. */
+  readonly async: boolean | undefined;
 }
 
 export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
@@ -33,6 +35,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   const live = new Set<SandboxProcess>();
   let started = 0;
   let closing = false;
+  let async: boolean | undefined;
 
   const pool: SandboxPool = {
     async retain() {
@@ -43,6 +46,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       }
       started += 1;
       const proc = await startSandboxProcess(options);
+      async = proc.async;
       // Closed while it started (a worker stopping): it must not outlive the pool.
       if (closing) {
         await proc.close();
@@ -74,6 +78,9 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     },
     get stats() {
       return { started, live: live.size, idle: idle.length };
+    },
+    get async() {
+      return async;
     },
   };
   return pool;

@@ -27,6 +27,10 @@ export interface ScoreBatchOptions {
   group?: boolean;
   /** The child flushes after every row, so a sudden death is pinned on the right row. */
   careful?: boolean;
+  /** Rows of an async evaluator in flight at once in the process. @default 1 */
+  concurrency?: number;
+  /** Threads scoring the rows of a sync evaluator at once. @default 0 (one row at a time) */
+  threads?: number;
 }
 
 export interface SandboxProcess {
@@ -34,6 +38,8 @@ export interface SandboxProcess {
   readonly python: string;
   /** How the loaded code takes rows: pointwise (default), groupwise or all. */
   readonly mode: 'pointwise' | 'groupwise' | 'all';
+  /** The loaded code is a coroutine function: a batch may have many rows in flight at once. */
+  readonly async: boolean;
   /** What an eval-protocol entry point declares about generating; null for other contracts. */
   readonly declaredRollout: DeclaredRollout | null;
   readonly state: 'ready' | 'busy' | 'dead';
@@ -85,6 +91,7 @@ export async function startSandboxProcess(options: StartSandboxProcessOptions): 
 interface ReadyInfo {
   python: string;
   mode: SandboxProcess['mode'];
+  async: boolean;
   declaredRollout: DeclaredRollout | null;
 }
 
@@ -101,7 +108,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
       onMessage(message) {
         clearTimeout(timer);
         conn.setListener(null);
-        if (message.t === 'ready') return resolve({ python: message.python, mode: message.mode ?? 'pointwise', declaredRollout: declaredRolloutOf(message.rollout) });
+        if (message.t === 'ready') return resolve({ python: message.python, mode: message.mode ?? 'pointwise', async: message.async === true, declaredRollout: declaredRolloutOf(message.rollout) });
         void conn.terminate({ kind: 'closed', message: 'load failed' });
         if (message.t === 'load_error') return reject(new SandboxStartError('load_error', message.message));
         reject(new SandboxStartError('exited', `evaluator process sent ${message.t} before ready`));
@@ -118,7 +125,7 @@ function waitReady(conn: Connection, options: StartSandboxProcessOptions): Promi
 
 function createSandboxProcess(
   conn: Connection,
-  { python, mode, declaredRollout }: ReadyInfo,
+  { python, mode, async, declaredRollout }: ReadyInfo,
   options: StartSandboxProcessOptions,
 ): SandboxProcess {
   let busy = false;
@@ -127,6 +134,7 @@ function createSandboxProcess(
     pid: conn.pid,
     python,
     mode,
+    async,
     declaredRollout,
     output: conn.output,
     get state() {
@@ -137,7 +145,8 @@ function createSandboxProcess(
       if (rows.length === 0) return [];
       busy = true;
       try {
-        return await runBatch(conn, { id: nextBatchId++, rows, ...batchOptions }, options);
+        const concurrent = isConcurrent(async, rows.length, batchOptions);
+        return await runBatch(conn, { id: nextBatchId++, rows, ...batchOptions, concurrent }, options);
       } finally {
         busy = false;
       }
@@ -157,6 +166,14 @@ function createSandboxProcess(
 interface BatchRequest extends ScoreBatchOptions {
   id: number;
   rows: readonly object[];
+  /** Several rows may be in flight at once, so a death cannot be pinned on the first unanswered. */
+  concurrent: boolean;
+}
+
+/** Whether the child runs this batch's rows concurrently (a careful batch never does). */
+function isConcurrent(async: boolean, rows: number, options: ScoreBatchOptions): boolean {
+  if (options.careful || options.group || rows < 2) return false;
+  return async ? (options.concurrency ?? 1) > 1 : (options.threads ?? 0) > 1;
 }
 
 function runBatch(conn: Connection, request: BatchRequest, options: StartSandboxProcessOptions): Promise<RowOutcome[]> {
@@ -189,8 +206,14 @@ function runBatch(conn: Connection, request: BatchRequest, options: StartSandbox
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     arm();
-    conn.send({ t: 'batch', id, rows, ...(request.group ? { group: true } : {}), ...(request.careful ? { careful: true } : {}) });
+    conn.send({ t: 'batch', id, rows, ...(request.group ? { group: true } : {}), ...(request.careful ? { careful: true } : {}), ...concurrencyFields(request) });
   });
+}
+
+/** A concurrent batch tells the child how many rows at once and each row's own time limit. */
+function concurrencyFields(request: BatchRequest): Partial<{ concurrency: number; threads: number; timeout_ms: number }> {
+  if (!request.concurrent) return {};
+  return { concurrency: request.concurrency ?? 1, threads: request.threads ?? 0, timeout_ms: request.perRowTimeoutMs };
 }
 
 /** Applies a results/done frame to the outcomes; false when the frame is out of place. */
@@ -218,7 +241,8 @@ function unanswered(count: number, termination: Termination, request: BatchReque
   // A group is one call; a watchdog timeout is pinned by the child's 50 ms flusher (finished
   // rows were sent long before); careful mode flushes every row before starting the next.
   if (request.group) return Array.from({ length: count }, () => ({ ok: false, error }));
-  const pinned = request.careful === true || ('inFlight' in termination && termination.inFlight === true);
+  // In a concurrent batch any row in flight may be the culprit: a careful re-run pins it.
+  const pinned = request.careful === true || (!request.concurrent && 'inFlight' in termination && termination.inFlight === true);
   const first: RowOutcome = pinned
     ? { ok: false, error }
     : { ok: false, retry: true, reason: `process died, possibly on this row: ${error.message}`, suspect: error };

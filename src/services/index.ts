@@ -15,6 +15,7 @@ import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
+import { createOpenAiEvalServices, type ModelEndpoints, type OpenAiEvalServices } from './openai-evals/index.js';
 
 export interface Services {
   accounts: AccountService;
@@ -27,6 +28,8 @@ export interface Services {
   leaderboards: LeaderboardService;
   secrets: SecretService;
   previews: PreviewService;
+  /** The OpenAI Evals face (docs/openai-evals.md). */
+  openaiEvals: OpenAiEvalServices;
 }
 
 export interface ServiceOptions {
@@ -40,17 +43,21 @@ export interface ServiceOptions {
   /** Defaults for new jobs' settings. */
   jobDefaults?: Partial<JobSettings>;
   jobEvents?: JobEvents;
+  /** Worker slots that can take work (the in-process worker's): new jobs are cut so each gets some. */
+  workerSlots?: number;
   /** An evaluator's build finished and it is ACTIVE (the in-process worker starts its processes). */
   onEvaluatorBuilt?(evaluator: EvaluatorRecord): void;
   /** Encrypts account secrets at rest (key from config `secretKey` or `<dataDir>/secret.key`). */
   secretCipher: SecretCipher;
   /** Scores preview samples in the sandbox; the composition root supplies it. */
   previewRunner: PreviewRunner;
+  /** The OpenAI Evals face's model names and their endpoints (config `openaiModels`). */
+  openaiModels?: ModelEndpoints;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const signedUrls = createSignedUrlService(store, options.signedUrls);
-  const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents);
+  const jobs = createJobService(store, signedUrls, options.jobDefaults, options.jobEvents, { slots: options.workerSlots ?? 1 });
   const comparisons = createComparisonService(store);
   const secretEnv = createSecretEnv(store, options.secretCipher);
   const builds = createBuildQueue(store, options.builder, {
@@ -76,6 +83,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
+    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, options.openaiModels),
   };
 }
 

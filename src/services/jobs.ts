@@ -1,5 +1,5 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
-import { evenRanges, groupAlignedRanges, groupKeyOf, type Range } from '../domain/chunking.js';
+import { evenRanges, groupAlignedRanges, groupKeyOf, plannedChunkRows, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
 import { DEFAULT_JOB_SETTINGS, isTerminal, type AwsS3Config, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
@@ -10,6 +10,7 @@ import type { ListPage, ListRequest, Store } from '../store/index.js';
 import { finalizeCancelled } from './finalize.js';
 import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';
+import { ProgressSampler } from './job-progress.js';
 import { rolloutOfJob } from './job-rollout.js';
 import type { RolloutInput } from '../domain/rollout.js';
 import type { SignedUrlService } from './signed-urls.js';
@@ -30,6 +31,10 @@ export interface JobProgressView {
   rowsTotal: number;
   rowsDone: number;
   rowsErrored: number;
+  /** Tally: rows/s over about the last minute (services/job-progress.ts); absent until an interval was seen. */
+  recentRowsPerSecond?: number;
+  /** Tally: rows of the job's leased chunks, being scored now (read on a single job's GET only). */
+  rowsInFlight?: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
   /** Jobs with a rollout step: model calls finished so far, of rowsTotal. */
@@ -41,7 +46,8 @@ export interface JobEvents {
   onRunnable?(): void;
 }
 
-export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}) {
+export function createJobService(store: Store, signedUrls: SignedUrlService, defaults: Partial<JobSettings> = {}, events: JobEvents = {}, planning = { slots: 1 }) {
+  const sampler = new ProgressSampler();
   const get = async (accountId: string, id: string): Promise<JobRecord> => {
     const job = await store.jobs.get(accountId, id);
     if (!job) throw notFound(`evaluation job "accounts/${accountId}/evaluationJobs/${id}" not found`);
@@ -66,7 +72,7 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       if (!evaluator) throw notFound(`evaluationJob.evaluator: evaluator "${input.job.evaluator}" not found`);
       const inputDataset = await readyInput(store, accountId, names.inputDatasetId, input.job.inputDataset);
       await checkLeaderboards(store, accountId, input.leaderboardIds);
-      const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true };
+      const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...defaults, ...input.job.settings, egress: evaluator.spec.allowEgress === true, ...chunkPlan(input.job.settings, inputDataset.exampleCount, planning.slots) };
       const rollout = await rolloutOfJob(store, accountId, input.job.rollout, evaluator);
       if (rollout) settings.rollout = rollout;
       const job = newJob({ principal, id, input: input.job, names, settings, inputDataset, evaluator, leaderboardIds: input.leaderboardIds });
@@ -107,10 +113,23 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
       const seconds = startTime ? Math.max(0.001, (end - Date.parse(startTime)) / 1000) : 0;
       const rowsPerSecond = seconds > 0 ? rowsDone / seconds : 0;
       const left = rowsTotal - rowsDone;
-      const view: JobProgressView = { rowsTotal, rowsDone, rowsErrored, rowsPerSecond, estimatedSecondsLeft: isTerminal(job.state) ? 0 : rowsPerSecond > 0 ? left / rowsPerSecond : null };
+      const recent = sampler.recentRate(job);
+      // The time left follows the recent pace once there is one: a slow job's start says little.
+      const pace = recent !== undefined && recent > 0 ? recent : rowsPerSecond;
+      const view: JobProgressView = {
+        rowsTotal, rowsDone, rowsErrored, rowsPerSecond,
+        ...(recent === undefined ? {} : { recentRowsPerSecond: recent }),
+        estimatedSecondsLeft: isTerminal(job.state) ? 0 : pace > 0 ? left / pace : null,
+      };
       // A chunk leased again sends its rollouts again: the count never shows more than the rows.
       if (job.settings.rollout) view.rolloutsDone = Math.min(rowsTotal, Math.max(rowsDone, job.progress.rolloutsDone ?? 0));
       return view;
+    },
+
+    /** progress() and the rows being scored right now (one more query: for a single job's GET). */
+    async liveProgress(job: JobRecord): Promise<JobProgressView> {
+      const view = this.progress(job);
+      return isTerminal(job.state) ? { ...view, rowsInFlight: 0 } : { ...view, rowsInFlight: await store.jobs.rowsInFlight(job.accountId, job.id) };
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {
@@ -168,6 +187,11 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+/** Without `chunkRows`, chunks follow the job's size and the slots, and workers cut them finer as they see the rows' pace. */
+function chunkPlan(requested: Partial<JobSettings>, rows: number, slots: number): Partial<JobSettings> {
+  return requested.chunkRows === undefined ? { chunkRows: plannedChunkRows(rows, slots), adaptiveChunks: true } : {};
+}
 
 type ResultWithRow = RowResult & { data: string };
 

@@ -9,6 +9,7 @@ import { createDatasetRepo } from './repos/datasets.js';
 import { createEvaluatorRepo } from './repos/evaluators.js';
 import { createJobRepo, type JobWrites } from './repos/jobs.js';
 import { createLeaderboardRepo } from './repos/leaderboards.js';
+import { createOpenAiEvalRepo } from './repos/openai-evals.js';
 import { createRowRepo } from './repos/rows.js';
 import { createSecretRepo } from './repos/secrets.js';
 import { createSignedUrlRepo } from './repos/signed-urls.js';
@@ -32,6 +33,7 @@ export function createKyselyStore(
     jobs: createJobRepo(db, dialect, jobWrites),
     leaderboards: createLeaderboardRepo(db),
     secrets: createSecretRepo(db),
+    openaiEvals: createOpenAiEvalRepo(db),
     reclaimSpace: async (options) => reclaimSpace?.(options),
     close: () => db.destroy(),
   };

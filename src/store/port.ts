@@ -2,6 +2,7 @@ import type { DeclaredRollout, EvaluatorRecord } from '../domain/evaluators.js';
 import type { Range } from '../domain/chunking.js';
 import type { ChunkLease, JobRecord, JobState, RowResult } from '../domain/jobs.js';
 import type { SecretRecord } from '../domain/secrets.js';
+import type { CursorPage, CursorRequest, OpenAiEvalRecord, OpenAiRunRecord } from '../domain/openai-evals.js';
 import type { OutputRow } from '../domain/output-rows.js';
 import type {
   Account,
@@ -212,15 +213,26 @@ export interface JobRepo {
   /** Gives back every chunk `owner` leases (a dead worker's); returns how many. */
   releaseLeasesOf(owner: string): Promise<number>;
   /**
+   * Atomically: a leased chunk keeps its rows [start, end) and the rest of its rows becomes a new
+   * pending chunk (ordered after the job's others), so a slow job is cut finer as it runs. The
+   * shrunk lease; undefined when the lease was lost (nothing changes then).
+   */
+  shrinkLease(lease: ChunkLease, end: number): Promise<ChunkLease | undefined>;
+  /**
    * Atomically: the chunk becomes done (only if `lease` still holds it), its output rows and
    * results are written and the job's counters advance. Undefined when the lease was lost.
    */
   /** undefined when the lease was lost; `progress` is the job's counters after this chunk (none if the job is gone). */
   completeChunk(lease: ChunkLease, completion: ChunkCompletion): Promise<{ remainingChunks: number; progress?: { rowsDone: number; rowsErrored: number } } | undefined>;
   countChunks(accountId: string, jobId: string): Promise<{ pending: number; leased: number; done: number }>;
+  /** Rows of the job's leased chunks: what its workers are scoring now. */
+  rowsInFlight(accountId: string, jobId: string): Promise<number>;
   listByStates(states: readonly JobState[]): Promise<JobRecord[]>;
   readResults(rowSetId: number, afterIdx: number, limit: number): Promise<RowResult[]>;
-  /** The results of a job's done chunks after chunk `afterChunk`, chunk by chunk in row order. */
+  /**
+   * The results of a job's done chunks, chunk by chunk in row order; `index` is where a chunk
+   * starts (its first row), and the next page is the chunks after the `index` given as `afterChunk`.
+   */
   readChunkResults(job: { accountId: string; id: string; outputRowSetId: number }, afterChunk: number, limit: number): Promise<{ index: number; results: RowResult[] }[]>;
   listResults(rowSetId: number, request: ListRequest): Promise<ListPage<RowResult & { data: string }>>;
   appendLog(accountId: string, jobId: string, lines: { time: string; text: string }[]): Promise<void>;
@@ -260,6 +272,22 @@ export interface SecretRepo {
   delete(accountId: string, id: string): Promise<boolean>;
 }
 
+/** The OpenAI Evals face's metadata (migration 0017); the work itself is Tally's jobs. */
+export interface OpenAiEvalRepo {
+  createEval(record: OpenAiEvalRecord): Promise<void>;
+  getEval(accountId: string, id: string): Promise<OpenAiEvalRecord | undefined>;
+  listEvals(accountId: string, request: CursorRequest & { orderColumn?: 'created_at' | 'updated_at' }): Promise<CursorPage<OpenAiEvalRecord>>;
+  updateEval(record: OpenAiEvalRecord): Promise<void>;
+  /** Deletes the eval and its runs; the jobs of those runs, for the caller to delete; undefined when there was none. */
+  deleteEval(accountId: string, id: string): Promise<{ jobIds: string[] } | undefined>;
+  createRun(record: OpenAiRunRecord): Promise<void>;
+  getRun(accountId: string, evalId: string, id: string): Promise<OpenAiRunRecord | undefined>;
+  /** `jobStates`: only runs whose job is in one of these states. */
+  listRuns(accountId: string, evalId: string, request: CursorRequest & { jobStates?: readonly JobState[] }): Promise<CursorPage<OpenAiRunRecord>>;
+  updateRun(record: OpenAiRunRecord): Promise<void>;
+  deleteRun(accountId: string, evalId: string, id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly dialect: Dialect;
   readonly accounts: AccountRepo;
@@ -272,6 +300,7 @@ export interface Store {
   readonly jobs: JobRepo;
   readonly leaderboards: LeaderboardRepo;
   readonly secrets: SecretRepo;
+  readonly openaiEvals: OpenAiEvalRepo;
   /**
    * Gives the space of deleted data back to the file system where the backend needs telling
    * (SQLite); `full` allows a full compaction (only when nothing else uses the database yet).

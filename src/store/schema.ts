@@ -213,6 +213,25 @@ export interface SecretsTable {
   update_time: string;
 }
 
+/** The OpenAI Evals face (migration 0017): wire documents as JSON, keyed for listing. */
+export interface OpenAiEvalsTable {
+  account_id: string;
+  id: string;
+  created_at: number;
+  updated_at: number;
+  evaluator_id: string;
+  body: string;
+}
+
+export interface OpenAiEvalRunsTable {
+  account_id: string;
+  id: string;
+  eval_id: string;
+  created_at: number;
+  job_id: string;
+  body: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -231,4 +250,6 @@ export interface Database {
   leaderboards: LeaderboardsTable;
   leaderboard_jobs: LeaderboardJobsTable;
   secrets: SecretsTable;
+  openai_evals: OpenAiEvalsTable;
+  openai_eval_runs: OpenAiEvalRunsTable;
 }

@@ -129,6 +129,10 @@ export interface Progress {
   rowsErrored: number;
   rowsPerSecond: number;
   estimatedSecondsLeft: number | null;
+  /** Tally: rows/s over about the last minute, once the server has seen an interval. */
+  recentRowsPerSecond?: number;
+  /** Tally: rows being scored right now (a single job's GET). */
+  rowsInFlight?: number;
 }
 
 export interface Job {

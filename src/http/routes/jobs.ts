@@ -28,7 +28,11 @@ export function jobRoutes(jobs: JobService): AnyRouteSpec[] {
     }),
     defineRoute({
       method: 'GET', path: ITEM, operationId: 'GetEvaluationJob', summary: 'Get an evaluation job, with its progress', auth: 'account', query: getQuery,
-      handler: async ({ params, query }) => applyReadMask(wire(await jobs.get(params['accountId']!, params['evaluationJobId']!)), query.readMask),
+      handler: async ({ params, query }) => {
+        // A single job's progress includes the rows being scored now (one more query).
+        const job = await jobs.get(params['accountId']!, params['evaluationJobId']!);
+        return applyReadMask(toWireJob(job, await jobs.liveProgress(job)), query.readMask);
+      },
     }),
     defineRoute({
       method: 'DELETE', path: ITEM, operationId: 'DeleteEvaluationJob', summary: 'Delete an evaluation job (its output dataset stays)', auth: 'account',

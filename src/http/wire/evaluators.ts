@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CRITERION_TYPES, SOURCE_TYPES, reportedSource, type EvaluatorRecord } from '../../domain/evaluators.js';
 import type { EvaluatorInput } from '../../services/evaluators.js';
 import { outputOnly } from '../validation.js';
+import { DEFAULT_MAX_CONCURRENT_EVALUATIONS, MAX_CONCURRENT_EVALUATIONS_LIMIT, MAX_EVALUATION_THREADS } from '../../domain/row-concurrency.js';
 import { compact } from './common.js';
 
 /** Relative file paths inside an evaluator: no absolute paths, no '..', no odd characters. */
@@ -62,6 +63,8 @@ export const evaluatorSchema = z.strictObject({
   defaultDataset: z.string().max(512).optional(),
   multiMetrics: z.boolean().optional(),
   allowEgress: z.boolean().optional(),
+  maxConcurrentEvaluations: z.number().int().min(1).max(MAX_CONCURRENT_EVALUATIONS_LIMIT).optional(),
+  evaluationThreads: z.number().int().min(0).max(MAX_EVALUATION_THREADS).optional(),
   rollupSettings: z
     .strictObject({
       criteriaWeights: z.record(z.string(), z.number()).optional(),
@@ -94,6 +97,8 @@ export function toEvaluatorInput(body: EvaluatorBody): EvaluatorInput {
       multiMetrics: body.multiMetrics,
       rollupSettings: body.rollupSettings,
       allowEgress: body.allowEgress,
+      maxConcurrentEvaluations: body.maxConcurrentEvaluations,
+      evaluationThreads: body.evaluationThreads,
     },
   };
 }
@@ -118,5 +123,7 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     multiMetrics: spec.multiMetrics,
     rollupSettings: spec.rollupSettings,
     allowEgress: spec.allowEgress ?? false,
+    maxConcurrentEvaluations: spec.maxConcurrentEvaluations ?? DEFAULT_MAX_CONCURRENT_EVALUATIONS,
+    evaluationThreads: spec.evaluationThreads ?? 0,
   });
 }

@@ -3,6 +3,7 @@ import type { JobRecord, RowResult } from '../../domain/jobs.js';
 import { rolloutSchema, toRolloutInput, toWireRollout } from './rollout.js';
 import type { JobInput, JobProgressView } from '../../services/jobs.js';
 import { outputOnly } from '../validation.js';
+import { MAX_CONCURRENT_EVALUATIONS_LIMIT, MAX_EVALUATION_THREADS } from '../../domain/row-concurrency.js';
 import { jsonShapeProblem } from '../../domain/json-shape.js';
 import { RawJson } from './raw-json.js';
 
@@ -12,6 +13,8 @@ const settingsSchema = z.strictObject({
   maxErrorRate: z.number().min(0).max(1).optional(),
   concurrency: z.number().int().min(0).max(1024).optional(),
   chunkRows: z.number().int().min(1).max(100_000).optional(),
+  maxConcurrentEvaluations: z.number().int().min(1).max(MAX_CONCURRENT_EVALUATIONS_LIMIT).optional(),
+  evaluationThreads: z.number().int().min(0).max(MAX_EVALUATION_THREADS).optional(),
 });
 
 export const evaluationJobSchema = z.strictObject({
@@ -52,7 +55,7 @@ export function toJobInput(body: z.infer<typeof evaluationJobSchema>): JobInput 
     outputStats: body.outputStats,
     awsS3Config: body.awsS3Config,
     settings: Object.fromEntries(
-      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows })
+      Object.entries({ perRowTimeoutMs: s.perRowTimeoutSeconds === undefined ? undefined : s.perRowTimeoutSeconds * 1000, maxErrorRate: s.maxErrorRate, concurrency: s.concurrency, chunkRows: s.chunkRows, maxConcurrentEvaluations: s.maxConcurrentEvaluations, evaluationThreads: s.evaluationThreads })
         .filter(([, v]) => v !== undefined),
     ),
     ...(body.rollout ? { rollout: toRolloutInput(body.rollout) } : {}),
@@ -80,6 +83,8 @@ export function toWireJob(job: JobRecord, progress: JobProgressView): Record<str
       maxErrorRate: job.settings.maxErrorRate,
       concurrency: job.settings.concurrency,
       chunkRows: job.settings.chunkRows,
+      ...(job.settings.maxConcurrentEvaluations === undefined ? {} : { maxConcurrentEvaluations: job.settings.maxConcurrentEvaluations }),
+      ...(job.settings.evaluationThreads === undefined ? {} : { evaluationThreads: job.settings.evaluationThreads }),
     },
     leaderboardIds: job.leaderboardIds,
     awsS3Config: job.awsS3Config,

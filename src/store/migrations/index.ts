@@ -14,6 +14,7 @@ import * as derivedRowSets from './0010-derived-row-sets.js';
 import * as accountEmailJobS3 from './0011-a-account-email-job-s3.js';
 import * as datasetUploadFiles from './0011-b-dataset-upload-files.js';
 import * as declaredRollout from './0013-declared-rollout.js';
+import * as openaiEvals from './0017-openai-evals.js';
 
 /** Numbered migrations, applied in order at start. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0011-a-account-email-job-s3': accountEmailJobS3,
   '0011-b-dataset-upload-files': datasetUploadFiles,
   '0013-declared-rollout': declaredRollout,
+  '0017-openai-evals': openaiEvals,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -156,6 +156,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    shrinkLease: (lease, end) => db.transaction().execute((tx) => shrinkLease(tx, lease, end)),
     leaseOwners: (prefix) => leaseOwnersWithPrefix(db, prefix),
     releaseLeasesOf: (owner) => releaseLeasesOf(db, owner),
     async releaseChunk(lease) {
@@ -174,6 +175,16 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
       for (const row of rows) counts[row.state as keyof typeof counts] = Number(row.n);
       return counts;
     },
+    async rowsInFlight(accountId, jobId) {
+      const row = await db
+        .selectFrom('job_chunks')
+        .select((eb) => eb.fn.sum<number>(eb('end_idx', '-', eb.ref('start_idx'))).as('n'))
+        .where('account_id', '=', accountId)
+        .where('job_id', '=', jobId)
+        .where('state', '=', 'leased')
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
     async listByStates(states) {
       const rows = await db.selectFrom('evaluation_jobs').selectAll().where('state', 'in', states).execute();
       return rows.map(jobRecordOf);
@@ -186,15 +197,17 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .where('account_id', '=', job.accountId)
         .where('job_id', '=', job.id)
         .where('state', '=', 'done')
-        .where('idx', '>', afterChunk)
-        .orderBy('idx')
+        // By first row, not by chunk number: a chunk cut to fit its pace (shrinkLease) gave its
+        // rest a number after all the others.
+        .where('start_idx', '>', afterChunk)
+        .orderBy('start_idx')
         .limit(limit)
         .execute();
       const out: { index: number; results: RowResult[] }[] = [];
       for (const chunk of chunks) {
         // Chunks written before their results were kept with them: read those rows instead.
         const results = chunk.results ? decodeChunkResults(chunk.results) : await readResults(job.outputRowSetId, Number(chunk.start_idx) - 1, Number(chunk.end_idx) - Number(chunk.start_idx));
-        out.push({ index: Number(chunk.idx), results });
+        out.push({ index: Number(chunk.start_idx), results });
       }
       return out;
     },
@@ -293,6 +306,23 @@ async function withinLimits(db: Kysely<Database>, accountId: string, jobId: stri
   };
   if (jobLimit > 0 && (await live(jobId)) >= jobLimit) return false;
   return accountLimit <= 0 || (await live()) < accountLimit;
+}
+
+async function shrinkLease(tx: Transaction<Database>, lease: ChunkLease, end: number): Promise<ChunkLease | undefined> {
+  if (!(end > lease.start && end < lease.end)) return end === lease.end ? lease : undefined;
+  const kept = await chunkWhereOwned(tx, lease).where('end_idx', '=', lease.end).set({ end_idx: end }).executeTakeFirst();
+  if (Number(kept.numUpdatedRows) !== 1) return undefined;
+  const last = await tx
+    .selectFrom('job_chunks')
+    .select((eb) => eb.fn.max('idx').as('idx'))
+    .where('account_id', '=', lease.accountId)
+    .where('job_id', '=', lease.jobId)
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('job_chunks')
+    .values({ account_id: lease.accountId, job_id: lease.jobId, idx: Number(last.idx) + 1, start_idx: end, end_idx: lease.end, state: 'pending', lease_owner: '', lease_expire_time: '', attempts: 0 })
+    .execute();
+  return { ...lease, end };
 }
 
 function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: ChunkLease) {

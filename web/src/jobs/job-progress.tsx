@@ -10,7 +10,9 @@ export function JobProgress({ job: j, running }: { job: Job; running: boolean })
           <strong data-testid="rows-done">{fmtInt(j.progress?.rowsDone)}</strong> / {fmtInt(j.progress?.rowsTotal)} rows
         </span>
         <span>{fmtInt(j.progress?.rowsErrored)} errored</span>
-        <span>{fmtNum(j.progress?.rowsPerSecond, 1)} rows/s</span>
+        {running && j.progress?.rowsInFlight !== undefined ? <span data-testid="rows-in-flight">{fmtInt(j.progress.rowsInFlight)} in flight</span> : null}
+        {/* While it runs, the recent pace says more than the average since the start. */}
+        <span>{fmtNum(running ? (j.progress?.recentRowsPerSecond ?? j.progress?.rowsPerSecond) : j.progress?.rowsPerSecond, 1)} rows/s</span>
         {running ? <span>{fmtDuration(j.progress?.estimatedSecondsLeft)} left</span> : null}
       </div>
     </section>

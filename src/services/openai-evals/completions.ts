@@ -1,0 +1,96 @@
+import { failedPrecondition, invalidArgument } from '../../domain/errors.js';
+import { messageText, type Grader } from '../../domain/graders/criteria.js';
+import { renderTemplate, valueAt } from '../../domain/graders/template.js';
+import type { RolloutInput } from '../../domain/rollout.js';
+import type { ModelEndpoints } from './index.js';
+import type { RunItem } from './run-items.js';
+
+/** A completions run's row: the messages the rollout step sends, beside the item. */
+export type SampledRow = RunItem & { messages: { role: string; content: string }[] };
+
+type Obj = Record<string, unknown>;
+
+function messagesOf(inputMessages: unknown, item: RunItem, index: number): { role: string; content: string }[] {
+  const where = `data_source.input_messages`;
+  const input = (inputMessages ?? {}) as Obj;
+  const scope = { item: item.item };
+  if (input['type'] === 'item_reference') {
+    const found = valueAt(String(input['item_reference'] ?? ''), scope);
+    if ('problem' in found || !Array.isArray(found.value)) throw invalidArgument(`${where}.item_reference: item ${index}: ${'problem' in found ? found.problem : 'is not a list of messages'}`);
+    return found.value as { role: string; content: string }[];
+  }
+  if (input['type'] !== 'template' || !Array.isArray(input['template'])) throw invalidArgument(`${where}: is required: {"type": "template", "template": [messages]} or {"type": "item_reference", ...}`);
+  return (input['template'] as Obj[]).map((message, m) => {
+    const content = typeof message['content'] === 'string' ? message['content'] : (message['content'] as Obj | undefined)?.['text'];
+    if (typeof content !== 'string' || typeof message['role'] !== 'string') throw invalidArgument(`${where}.template[${m}]: needs a role and a text content`);
+    const rendered = renderTemplate(content, scope);
+    if ('problem' in rendered) throw invalidArgument(`${where}.template[${m}]: item ${index}: ${rendered.problem}`);
+    return { role: message['role'], content: rendered.text };
+  });
+}
+
+/** The sampling params in the rollout step's names (max_completion_tokens is its max_tokens). */
+function paramsOf(sampling: unknown): RolloutInput['params'] {
+  const s = (sampling ?? {}) as Obj;
+  const num = (key: string): number | undefined => {
+    if (s[key] === undefined || s[key] === null) return undefined;
+    if (typeof s[key] !== 'number') throw invalidArgument(`data_source.sampling_params.${key}: must be a number`);
+    return s[key];
+  };
+  const params = { temperature: num('temperature'), top_p: num('top_p'), max_tokens: num('max_completion_tokens') ?? num('max_completions_tokens'), seed: num('seed') };
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+}
+
+/** The rows and the rollout of a `completions` run: the model must be one the operator configured. */
+export function completionsJob(dataSource: Obj, items: RunItem[], models: ModelEndpoints): { rows: SampledRow[]; rollout: RolloutInput; model: string } {
+  const model = dataSource['model'];
+  if (typeof model !== 'string' || model === '') throw invalidArgument('data_source.model: is required for a completions run');
+  const endpoint = models[model];
+  if (!endpoint) {
+    const known = Object.keys(models);
+    throw failedPrecondition(`data_source.model: "${model}" is not a model this server samples (${known.length ? `configured: ${known.join(', ')}` : 'none is configured'}); the operator maps model names to endpoints with the openaiModels setting`);
+  }
+  const rows = items.map((item, i) => ({ ...item, messages: messagesOf(dataSource['input_messages'], item, i) }));
+  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(dataSource['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
+  return { rows, rollout, model };
+}
+
+/** The sample namespace before the sandbox sees it (graders.py `sample_of` makes the same one). */
+function sampleScope(sample: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...sample };
+  if (!('output_json' in out)) {
+    try {
+      out['output_json'] = typeof out['output_text'] === 'string' ? (JSON.parse(out['output_text']) as unknown) : null;
+    } catch {
+      out['output_json'] = null;
+    }
+  }
+  return out;
+}
+
+/**
+ * A jsonl run of an eval with a model grader: the grader's prompt, filled from each item and its
+ * sample, is what the rollout step sends (to the endpoint mapped to the grader's model); the
+ * sandbox then reads the model's answer as the grader's verdict. Rows are marked so the sandbox
+ * does not take that answer for the sample.
+ */
+export function graderCallJob(grader: Grader, items: RunItem[], models: ModelEndpoints): { rows: (RunItem & { messages: unknown[]; tally_rollout: 'grader' })[]; rollout: RolloutInput } {
+  const model = grader['model'] as string;
+  const endpoint = models[model];
+  const field = `testing_criteria "${grader.name}".model`;
+  if (!endpoint) {
+    const known = Object.keys(models);
+    throw failedPrecondition(`${field}: "${model}" is not a model this server calls (${known.length ? `configured: ${known.join(', ')}` : 'none is configured'}); the operator maps model names to endpoints with the openaiModels setting`);
+  }
+  const rows = items.map((item, i) => {
+    const scope = { item: item.item, sample: sampleScope(item.sample) };
+    const messages = (grader['input'] as Obj[]).map((message, m) => {
+      const rendered = renderTemplate(messageText(message['content']) ?? '', scope);
+      if ('problem' in rendered) throw invalidArgument(`data_source.source: item ${i}: grader "${grader.name}" input[${m}]: ${rendered.problem}`);
+      return { role: message['role'] as string, content: rendered.text };
+    });
+    return { ...item, messages, tally_rollout: 'grader' as const };
+  });
+  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
+  return { rows, rollout };
+}

@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Criterion } from '../../domain/evaluators.js';
+import type { Grader } from '../../domain/graders/criteria.js';
+
+const GRADERS_PY = readFileSync(fileURLToPath(new URL('./graders.py', import.meta.url)), 'utf8');
+const ENTRY_FILE = 'openai_graders.py';
+
+/**
+ * The criteria of the evaluator that runs an eval's graders: one criterion per grader (so each
+ * grader's score is a metric under its name), all in one generated file: graders.py, then the
+ * specs as a JSON string literal (valid Python too) and a `grade_<i>` for each.
+ */
+export function graderCriteria(graders: Grader[]): Criterion[] {
+  const specs = JSON.stringify(JSON.stringify(graders));
+  const entries = graders.map((_, i) => `grade_${i} = make_grader(_SPECS[${i}])`).join('\n');
+  const source = `${GRADERS_PY}\n\n_SPECS = json.loads(${specs})\n${entries}\n`;
+  return graders.map((grader, i) => ({
+    type: 'CODE_SNIPPETS',
+    name: grader.name,
+    codeSnippets: { language: 'python', entryFile: ENTRY_FILE, entryFunc: `grade_${i}`, ...(i === 0 ? { fileContents: { [ENTRY_FILE]: source } } : {}) },
+  }));
+}
+
+/** Evals with the same graders share one evaluator, built once: its id is the hash of what it runs. */
+export function graderEvaluatorId(criteria: Criterion[]): string {
+  return `oai-graders-${createHash('sha256').update(JSON.stringify(criteria)).digest('hex').slice(0, 32)}`;
+}

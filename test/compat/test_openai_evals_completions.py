@@ -1,0 +1,126 @@
+"""A `completions` run through the official openai package: Tally renders the input_messages
+templates from each item, the rollout step samples the model the operator mapped the run's model
+name to (the suite's own OpenAI-compatible server), and the graders score the sampled text."""
+
+import time
+
+import openai
+import pytest
+from openai.types.evals import RunCreateResponse, RunRetrieveResponse
+from openai.types.evals.runs import OutputItemListResponse
+
+from openai_support import model_server, models_env, tally_server
+
+ITEM_SCHEMA = {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}, "required": ["question", "answer"]}
+
+
+def strict(model_type, obj):
+    return model_type.model_validate(obj.model_dump(mode="json", by_alias=True), strict=True)
+
+
+@pytest.fixture(scope="module")
+def oai():
+    with model_server() as model_url, tally_server(models_env("tiny-model", model_url)) as tally:
+        yield openai.OpenAI(api_key=tally["api_key"], base_url=tally["base_url"] + "/v1", max_retries=0)
+
+
+def test_completions_run_samples_the_configured_model_and_grades_its_output(oai):
+    created = oai.evals.create(
+        data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA},
+        testing_criteria=[{"type": "string_check", "name": "right", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "eq"}],
+    )
+    items = [{"item": {"question": "2 + 3", "answer": "5"}}, {"item": {"question": "1 + 1", "answer": "3"}}]
+    run = oai.evals.runs.create(created.id, data_source={
+        "type": "completions", "model": "tiny-model",
+        "source": {"type": "file_content", "content": items},
+        "input_messages": {"type": "template", "template": [
+            {"role": "system", "content": "Answer with the number only."},
+            {"role": "user", "content": "What is {{item.question}}?"},
+        ]},
+        "sampling_params": {"temperature": 0, "seed": 7, "max_completion_tokens": 16},
+    })
+    strict(RunCreateResponse, run)
+    assert run.model == "tiny-model"
+    deadline = time.time() + 300
+    while (done := oai.evals.runs.retrieve(run.id, eval_id=created.id)).status not in ("completed", "failed"):
+        assert time.time() < deadline, done.status
+        time.sleep(0.5)
+    strict(RunRetrieveResponse, done)
+    assert done.status == "completed", done.error
+    assert done.result_counts.model_dump() == {"total": 2, "passed": 1, "failed": 1, "errored": 0}
+    usage = done.per_model_usage[0]
+    assert usage.run_model_name == "tiny-model" and usage.invocation_count == 2 and usage.completion_tokens > 0
+
+    out = oai.evals.runs.output_items.list(run.id, eval_id=created.id).data
+    for item in out:
+        strict(OutputItemListResponse, item)
+    first = out[0]
+    assert [(m.role, m.content) for m in first.sample.input] == [("system", "Answer with the number only."), ("user", "What is 2 + 3?")]
+    assert first.sample.output[0].content == "5" and first.sample.seed == 7 and first.sample.usage.completion_tokens > 0
+    assert first.status == "pass" and out[1].status == "fail" and out[1].sample.output[0].content == "2"
+
+
+def test_a_model_the_operator_did_not_map_is_refused_with_the_configured_names(oai):
+    created = oai.evals.create(
+        data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA},
+        testing_criteria=[{"type": "string_check", "name": "right", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "eq"}],
+    )
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.runs.create(created.id, data_source={
+            "type": "completions", "model": "gpt-6-astra", "source": {"type": "file_content", "content": [{"item": {"question": "q", "answer": "a"}}]},
+            "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.question}}"}]},
+        })
+    assert error.value.body["param"] == "data_source.model" and "tiny-model" in error.value.message
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.runs.create(created.id, data_source={
+            "type": "completions", "model": "tiny-model", "source": {"type": "file_content", "content": [{"item": {"question": "q", "answer": "a"}}]},
+            "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.missing}}"}]},
+        })
+    assert 'item has no field "missing"' in error.value.message
+
+
+def wait_done(oai, eval_id, run_id):
+    deadline = time.time() + 300
+    while (done := oai.evals.runs.retrieve(run_id, eval_id=eval_id)).status not in ("completed", "failed"):
+        assert time.time() < deadline, done.status
+        time.sleep(0.5)
+    assert done.status == "completed", done.error
+    return done
+
+
+ANSWERED = [{"item": {"question": "2 + 3", "answer": "5"}, "sample": {"output_text": "I think 5"}},
+            {"item": {"question": "1 + 1", "answer": "3"}, "sample": {"output_text": "I think 3"}}]
+
+
+def test_label_and_score_model_graders_call_the_configured_model_on_a_jsonl_run(oai):
+    # The suite's model answers "What is a + b?" with the sum: a judge whose verdict is known.
+    judge = [{"role": "system", "content": "Reply with the sum only."}, {"role": "user", "content": "What is {{item.question}}? (candidate said: {{sample.output_text}})"}]
+    label = oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA, "include_sample_schema": True}, testing_criteria=[
+        {"type": "label_model", "name": "judge", "model": "tiny-model", "input": judge, "labels": ["2", "5"], "passing_labels": ["5"]},
+        {"type": "string_check", "name": "has-answer", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "like"},
+    ])
+    run = oai.evals.runs.create(label.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": ANSWERED}})
+    done = wait_done(oai, label.id, run.id)
+    per = {r.testing_criteria: (r.passed, r.failed) for r in done.per_testing_criteria_results}
+    assert per == {"judge": (1, 1), "has-answer": (2, 0)}
+    items = oai.evals.runs.output_items.list(run.id, eval_id=label.id).data
+    for item in items:
+        strict(OutputItemListResponse, item)
+    verdict = {r.name: r for r in items[0].results}["judge"]
+    assert verdict.passed and verdict.sample["output"][0]["content"] == "5"
+    assert verdict.sample["input"][1]["content"] == "What is 2 + 3? (candidate said: I think 5)"
+    assert items[0].sample.output[0].content == "I think 5"  # the item's sample, not the judge's answer
+
+    score = oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA}, testing_criteria=[
+        {"type": "score_model", "name": "points", "model": "tiny-model", "input": judge, "range": [0, 10], "pass_threshold": 4},
+    ])
+    run = oai.evals.runs.create(score.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": ANSWERED}})
+    done = wait_done(oai, score.id, run.id)
+    assert done.result_counts.model_dump() == {"total": 2, "passed": 1, "failed": 1, "errored": 0}
+    scores = [{r.name: r.score for r in i.results}["points"] for i in oai.evals.runs.output_items.list(run.id, eval_id=score.id).data]
+    assert scores == [5.0, 2.0]
+
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.runs.create(label.id, data_source={"type": "completions", "model": "tiny-model", "source": {"type": "file_content", "content": ANSWERED},
+                                                     "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.question}}"}]}})
+    assert "second model call" in error.value.message
