@@ -3,19 +3,10 @@ import { join } from 'node:path';
 import { evaluatorSandboxSpec, type BoxRuntime, type EvaluatorBox } from '../build/evaluator-box.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { SandboxLauncher } from '../sandbox/index.js';
-import type { RowOutcome } from './sandbox-process.js';
+import type { PreviewRunner } from '../services/preview.js';
 import { startSandboxProcess } from './sandbox-process.js';
 
-export interface PreviewRun {
-  outcomes: RowOutcome[];
-  stdout: string[];
-  stderr: string[];
-  runtimeMs: number;
-}
-
-/** Scores a few sample rows on a fresh sandbox process of a build, keeping what it printed. */
-export type PreviewRunner = (input: { buildDir: string; rows: object[]; perRowTimeoutMs: number; secrets: Record<string, string>; network: boolean }) => Promise<PreviewRun>;
-
+/** The preview port of services/preview.ts: a fresh sandbox process per preview, closed after. */
 export function createPreviewRunner(launcher: SandboxLauncher, runtime: BoxRuntime): PreviewRunner {
   return async ({ buildDir, rows, perRowTimeoutMs, secrets, network }) => {
     const box = JSON.parse(await readFile(join(buildDir, 'manifest.json'), 'utf8')) as EvaluatorBox;

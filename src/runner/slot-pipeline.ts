@@ -7,7 +7,7 @@ import { coerceError } from '../domain/errors.js';
 import type { ChunkLease, JobRecord } from '../domain/jobs.js';
 import { nowIso } from '../domain/types.js';
 import { scoreChunk, writeChunk, type ChunkOutcome, type PreparedChunk, type ScoredChunk, type SlotPools } from './chunk-runner.js';
-import { failJob, finalizeCancelled, finalizeCompleted } from './finalize.js';
+import { failJob, finalizeCancelled, finalizeCompleted } from '../services/finalize.js';
 import { jobKeyOf } from './job-pace.js';
 import { claim, release, stillRunnable, type ClaimedChunk } from './lease-loop.js';
 import { rolloutAndScore } from './rollout/index.js';

@@ -1,5 +1,5 @@
 import type { Store } from '../store/index.js';
-import { finalizeCancelled, finalizeCompleted } from './finalize.js';
+import { finalizeCancelled, finalizeCompleted } from '../services/finalize.js';
 
 /**
  * Finishes what crashed workers left: jobs whose chunks are all done but that never got their

@@ -10,7 +10,7 @@ import { createEvaluatorService, type EvaluatorService } from './evaluators.js';
 import { createJobService, type JobEvents, type JobService } from './jobs.js';
 import { createLeaderboardService, type LeaderboardService } from './leaderboards.js';
 import { createPreviewService, type PreviewService } from './preview.js';
-import type { PreviewRunner } from '../runner/preview.js';
+import type { PreviewRunner } from './preview.js';
 import type { JobSettings } from '../domain/jobs.js';
 import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';

@@ -7,7 +7,7 @@ import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
 import type { ListPage, ListRequest, Store } from '../store/index.js';
-import { finalizeCancelled } from '../runner/finalize.js';
+import { finalizeCancelled } from './finalize.js';
 import { evaluatorForNewJob, recordRevisionOfWaitingJobs } from './job-revision.js';
 import { createRecordedJob, recordedResultsOf } from './recorded-jobs.js';
 import { readRowSet } from './row-ingest.js';

@@ -4,8 +4,6 @@ import { coerceError, failedPrecondition, invalidArgument, isApiError, notFound 
 import { jsonShapeProblem } from '../domain/json-shape.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import { nowIso, type Principal } from '../domain/types.js';
-import type { PreviewRun, PreviewRunner } from '../runner/preview.js';
-import type { RowOutcome } from '../runner/sandbox-process.js';
 import type { Store } from '../store/index.js';
 import type { EvaluatorBuilder } from './build-queue.js';
 import type { EvaluatorInput } from './evaluators.js';
@@ -20,6 +18,25 @@ export interface PreviewRequest {
   sampleData: string[];
   maxSamples?: number;
 }
+
+/**
+ * The port the runner implements (runner/preview.ts): scores a few sample rows on a fresh sandbox
+ * process of a build, keeping what it printed.
+ */
+export type PreviewRunner = (input: { buildDir: string; rows: object[]; perRowTimeoutMs: number; secrets: Record<string, string>; network: boolean }) => Promise<PreviewRun>;
+
+export interface PreviewRun {
+  outcomes: PreviewOutcome[];
+  stdout: string[];
+  stderr: string[];
+  runtimeMs: number;
+}
+
+/** One sample row as the runner scored it: a result, a row error, or not scored (a re-run). */
+export type PreviewOutcome =
+  | { ok: true; result: { score: number; is_score_valid: boolean; reason: string | null; metrics: Record<string, unknown> } }
+  | { ok: false; retry?: false; error: { kind: string; message: string } }
+  | { ok: false; retry: true; reason: string };
 
 export interface PreviewResult {
   results: { success: boolean; score: number; reason: string; perMetricEvals: Record<string, unknown> }[];
@@ -112,7 +129,7 @@ function toPreviewResult(run: PreviewRun): PreviewResult {
   };
 }
 
-function toSampleResult(outcome: RowOutcome): PreviewResult['results'][number] {
+function toSampleResult(outcome: PreviewOutcome): PreviewResult['results'][number] {
   if (outcome.ok) {
     const { result } = outcome;
     return { success: result.is_score_valid, score: result.score, reason: result.reason ?? '', perMetricEvals: result.metrics };

@@ -1,4 +1,5 @@
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import { migrationProvider } from './migrations/index.js';
 import type { Dialect, SpaceReport, Store } from './port.js';
 import { createAccountRepo } from './repos/accounts.js';

@@ -133,7 +133,7 @@ export function DatasetDetail({ api, id }: { api: Api; id: string }) {
   useEffect(() => {
     if (!ready) return;
     let cancelled = false;
-    (async () => {
+    void (async () => {
       try {
         if (!reader.current) {
           const { filenameToSignedUrls } = await api.get<{ filenameToSignedUrls: Record<string, string> }>(`datasets/${encodeURIComponent(id)}:getDownloadEndpoint`);

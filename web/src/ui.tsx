@@ -81,7 +81,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { p
       cancelled = true;
       if (timer) clearTimeout(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Re-run when the caller's deps change (or on reload), not on every new `load` closure.
   }, [...deps, tick]);
   return { data, error, loading, reload };
 }

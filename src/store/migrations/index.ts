@@ -1,4 +1,5 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 import type { Dialect } from '../port.js';
 import * as initial from './0001-initial.js';
 import * as evaluators from './0002-evaluators.js';
