@@ -126,7 +126,7 @@ export function startWorker(
     slots: config.workerSlots,
     leaseMs: config.leaseSeconds * 1000,
     accountConcurrency: config.accountConcurrency,
-    scoreCache: { maxEntriesPerAccount: config.scoreCacheMaxEntries },
+    scoreCache: { maxEntriesPerAccount: config.scoreCacheMaxEntries, minRowMs: config.scoreCacheMinRowMs },
     builder: runtime.builder,
     secretEnv: createSecretEnv(store, secretCipherOf(config)),
     rolloutRateLimits: parseRateLimits(config.rolloutRateLimits),

@@ -23,7 +23,8 @@ describe.each(STORE_KINDS)('the score cache on %s', (kind) => {
   let jobs = 0;
 
   beforeAll(async () => {
-    t = await startTestServer(kind, { workerSlots: 2 });
+    // These evaluators are trivial: rows this cheap are not cached by default (scoreCacheMinRowMs).
+    t = await startTestServer(kind, { workerSlots: 2, scoreCacheMinRowMs: 0 });
     otherKey = (await t.server.services.accounts.createAccount({ accountId: 'other' })).key;
     for (const [account, key] of [['acme', t.key], ['other', otherKey]] as const) {
       await t.call('POST', `/v1/accounts/${account}/evaluatorsV2`, { key, body: { evaluatorId: 'rand', evaluator: { criteria: [{ name: 'rand', codeSnippets: { language: 'python', fileContents: { 'main.py': evaluator('v1') } } }] } } });

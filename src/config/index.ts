@@ -72,6 +72,8 @@ export const configSchema = z.strictObject({
   accountConcurrency: z.coerce.number().int().min(0).default(0),
   /** Score cache entries kept per account; the least recently used are evicted beyond it. @default 1000000 */
   scoreCacheMaxEntries: z.coerce.number().int().min(1).default(1_000_000),
+  /** Rows scored faster than this many ms are not cached (re-scoring them is cheaper). @default 1 */
+  scoreCacheMinRowMs: z.coerce.number().min(0).default(1),
   /** Default per-row timeout of new jobs, seconds. @default 60 */
   perRowTimeoutSeconds: z.coerce.number().positive().max(3600).default(60),
   /** Evaluator builds running at once. @default 2 */
@@ -139,6 +141,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_LEASE_SECONDS: 'leaseSeconds',
   TALLY_ACCOUNT_CONCURRENCY: 'accountConcurrency',
   TALLY_SCORE_CACHE_MAX_ENTRIES: 'scoreCacheMaxEntries',
+  TALLY_SCORE_CACHE_MIN_ROW_MS: 'scoreCacheMinRowMs',
   TALLY_GIT_BASE_URL: 'gitBaseUrl',
   TALLY_SECRET_KEY: 'secretKey',
   TALLY_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',

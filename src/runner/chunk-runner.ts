@@ -160,6 +160,7 @@ export async function prepareChunk(
   leased: ChunkLease,
   job: JobRecord,
   fit: FitLease = (lease) => Promise.resolve(lease),
+  cachePolicy?: ScoreCachePolicy,
 ): Promise<PreparedChunk | 'unavailable' | 'lost'> {
   const evaluator = await evaluatorOfJob(store, job);
   if (!evaluator || evaluator.state !== 'ACTIVE' || !evaluator.buildDir) return 'unavailable';
@@ -167,7 +168,7 @@ export async function prepareChunk(
   const lease = await fit(leased, job, evaluator, buildDir);
   if (!lease) return 'lost';
   const input = await store.rows.read(job.inputRowSetId, lease.start - 1, lease.end - lease.start);
-  return { lease, job, evaluator, buildDir, input, cache: await lookupScores(store, job, evaluator, input) };
+  return { lease, job, evaluator, buildDir, input, cache: await lookupScores(store, job, evaluator, input, cachePolicy) };
 }
 
 /** Rows one process of a build has in flight at once for this job (1 until a process said it is async). */
@@ -222,7 +223,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
 export async function writeChunk(store: Store, chunk: PreparedChunk, scored: ScoredChunk, cachePolicy?: ScoreCachePolicy): Promise<ChunkOutcome> {
   const { lease, job } = chunk;
   // The chunk's part of the score cache commits with it (runner/score-cache.ts).
-  const scoreCache = chunk.cache && cachePolicy ? cachePolicy(job, chunk.cache, scored.fresh ?? []) : undefined;
+  const scoreCache = chunk.cache && cachePolicy ? cachePolicy.chunkPart(job, chunk.cache, scored.fresh ?? []) : undefined;
   const written = await store.jobs.completeChunk(lease, { outputRowSetId: job.outputRowSetId, rows: scored.rows, results: scored.results, now: nowIso(), scoreCache });
   return written ? { kind: 'done', remainingChunks: written.remainingChunks, progress: written.progress } : { kind: 'lost' };
 }

@@ -39,7 +39,7 @@ export async function claim(ctx: WorkerContext, pools: SlotPools, sweep: () => P
     claimed = hold(ctx, lease, job);
     // Leased as the worker stopped: stop() could not reach it, so let it go now.
     if (!ctx.isRunning()) return void (await release(ctx, claimed));
-    const prepared = await prepareChunk(store, ctx.resolveBuild, lease, job, fitting(ctx, pools));
+    const prepared = await prepareChunk(store, ctx.resolveBuild, lease, job, fitting(ctx, pools), ctx.cachePolicy);
     if (prepared === 'lost') return void claimed.unhold();
     claimed.prepared = prepared;
     if (prepared !== 'unavailable') claimed.lease = prepared.lease;

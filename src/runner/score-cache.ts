@@ -17,6 +17,13 @@ export interface ScoreCacheOptions {
   maxEntriesPerAccount?: number;
   /** Chunks written between two eviction passes of an account (a pass walks its entries). @default 20 */
   evictEvery?: number;
+  /**
+   * Rows the evaluator scored faster than this (ms) are not stored: storing and looking up a row
+   * costs more than scoring it again (a trivial evaluator's first run was 3.4x slower with every
+   * row cached). A job whose rows are all that cheap, and that found no hit, stops looking up.
+   * @default 1
+   */
+  minRowMs?: number;
 }
 
 /** A chunk's cached outcomes by row index, and the key of every row (to store new scores under). */
@@ -30,8 +37,14 @@ export interface ChunkCache {
 /** How fresh "recently used" must be: eviction order is exact to the hour, and hot rows cost no write. */
 const TOUCH_AFTER_MS = 3600_000;
 
-export async function lookupScores(store: Store, job: JobRecord, evaluator: EvaluatorRecord, input: readonly { idx: number; data: string }[]): Promise<ChunkCache | undefined> {
-  if (!usesScoreCache(job, evaluator)) return undefined;
+export async function lookupScores(
+  store: Store,
+  job: JobRecord,
+  evaluator: EvaluatorRecord,
+  input: readonly { idx: number; data: string }[],
+  policy?: ScoreCachePolicy,
+): Promise<ChunkCache | undefined> {
+  if (!usesScoreCache(job, evaluator) || policy?.looksUp(job.id) === false) return undefined;
   const fingerprint = cacheFingerprint(job, evaluator);
   const keys = new Map(input.map((row) => [row.idx, cacheKeyOf(fingerprint, row.data)]));
   // In key order: neighbouring keys share index pages.
@@ -48,22 +61,38 @@ export async function lookupScores(store: Store, job: JobRecord, evaluator: Eval
   return { hits, keys, stale };
 }
 
-/** Makes each chunk's `scoreCache` part of its completion; counts chunks per account for eviction. */
-export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20 }: ScoreCacheOptions = {}) {
+export interface ScoreCachePolicy {
+  /** False once this worker saw the job's rows were too cheap to cache and none was a hit. */
+  looksUp(jobId: string): boolean;
+  /** The chunk's part of the cache, for its completion; counts chunks per account for eviction. */
+  chunkPart(job: JobRecord, cache: ChunkCache, scored: readonly { idx: number; scored: ScoredRow }[]): ChunkCompletion['scoreCache'];
+}
+
+/** Jobs remembered as too cheap to cache; past this many the oldest are forgotten (and looked up again). */
+const MAX_CHEAP_JOBS = 10_000;
+
+export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20, minRowMs = 1 }: ScoreCacheOptions = {}): ScoreCachePolicy {
   const chunksSinceEviction = new Map<string, number>();
-  return function chunkPart(job: JobRecord, cache: ChunkCache, scored: readonly { idx: number; scored: ScoredRow }[]): ChunkCompletion['scoreCache'] {
-    const entries = new Map<string, string>();
-    for (const row of scored) {
-      const result = encodeCachedScore(row.scored);
-      const key = cache.keys.get(row.idx);
-      if (result !== undefined && key !== undefined) entries.set(key, result);
-    }
-    const hitKeys = [...cache.stale];
-    const chunks = (chunksSinceEviction.get(job.accountId) ?? 0) + 1;
-    chunksSinceEviction.set(job.accountId, chunks % evictEvery);
-    const evict = chunks >= evictEvery || entries.size > maxEntriesPerAccount;
-    return { entries: [...entries].map(([key, result]) => ({ key, result })), hitKeys, hits: cache.hits.size, evictBeyond: evict ? maxEntriesPerAccount : undefined };
+  const cheapJobs = new Set<string>();
+  return {
+    looksUp: (jobId) => !cheapJobs.has(jobId),
+    chunkPart(job, cache, scored) {
+      const entries = new Map<string, string>();
+      for (const row of scored) {
+        const result = row.scored.ms >= minRowMs ? encodeCachedScore(row.scored) : undefined;
+        const key = cache.keys.get(row.idx);
+        if (result !== undefined && key !== undefined) entries.set(key, result);
+      }
+      if (cache.hits.size === 0 && scored.length > 0 && scored.every((row) => row.scored.ms < minRowMs)) {
+        if (cheapJobs.size >= MAX_CHEAP_JOBS) cheapJobs.delete(cheapJobs.values().next().value as string);
+        cheapJobs.add(job.id);
+      }
+      const hitKeys = [...cache.stale];
+      const chunks = (chunksSinceEviction.get(job.accountId) ?? 0) + 1;
+      chunksSinceEviction.set(job.accountId, chunks % evictEvery);
+      const evict = chunks >= evictEvery || entries.size > maxEntriesPerAccount;
+      return { entries: [...entries].map(([key, result]) => ({ key, result })), hitKeys, hits: cache.hits.size, evictBeyond: evict ? maxEntriesPerAccount : undefined };
+    },
   };
 }
 
-export type ScoreCachePolicy = ReturnType<typeof createScoreCachePolicy>;
