@@ -115,4 +115,12 @@ describe.each(STORE_KINDS)('the score cache on %s', (kind) => {
     expect(other.progress['rowsCached']).toBe(0);
     expect((await run('rows', {}, 'other', otherKey)).progress['rowsCached']).toBe(29);
   });
+
+  it('misses when the account\'s secrets change (an evaluator sees them: a judge key, an endpoint)', async () => {
+    expect((await run('rows', {}, 'other', otherKey)).progress['rowsCached']).toBe(29);
+    const secret = await t.call('POST', '/v1/accounts/other/secrets', { key: otherKey, body: { keyName: 'JUDGE_KEY', value: 'judge-key-0123456789', name: 'judge-key' } });
+    expect(secret.status, secret.text).toBe(200);
+    expect((await run('rows', {}, 'other', otherKey)).progress['rowsCached']).toBe(0);
+    expect((await run('rows', {}, 'other', otherKey)).progress['rowsCached']).toBe(29);
+  });
 });

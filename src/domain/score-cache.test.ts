@@ -14,7 +14,7 @@ describe('score cache rules', () => {
     expect(usesScoreCache(job({ rollout: {} as never }), evaluator)).toBe(false);
   });
 
-  it('keys change with the build, the settings and the row text, and only with them', () => {
+  it('keys change with the build, the settings, the secrets and the row text, and only with them', () => {
     const base = cacheKeyOf(cacheFingerprint(job(), evaluator), '{"a":1}');
     expect(cacheKeyOf(cacheFingerprint(job({ maxErrorRate: 0.1, chunkRows: 5 }), evaluator), '{"a":1}')).toBe(base);
     for (const other of [
@@ -23,6 +23,7 @@ describe('score cache rules', () => {
       cacheKeyOf(cacheFingerprint(job({ perRowTimeoutMs: 1 }), evaluator), '{"a":1}'),
       cacheKeyOf(cacheFingerprint(job({ egress: true }), evaluator), '{"a":1}'),
       cacheKeyOf(cacheFingerprint(job(), evaluator), '{"a": 1}'),
+      cacheKeyOf(cacheFingerprint(job(), evaluator, 'secrets-digest'), '{"a":1}'),
     ]) expect(other).not.toBe(base);
     expect(base).toMatch(/^[0-9a-f]{32}$/);
   });

@@ -1,7 +1,7 @@
 /**
  * The score cache's rules (runner/score-cache.ts does the reading and writing).
  *
- * - key: same evaluator build + same settings + same row text = same score. The build is named by
+ * - key: same evaluator build + same settings + same secrets + same row text = same score. The build is named by
  *   the evaluator and its build directory (every build, so every change of code or requirements,
  *   gets a new one) and its environment hash; the settings that can change an outcome are the
  *   per-row time limit and egress. The key is a SHA-256 of those and the row's stored text.
@@ -26,9 +26,16 @@ export function usesScoreCache(job: Pick<JobRecord, 'settings'>, evaluator: Pick
   return !job.settings.rollout;
 }
 
-/** What every key of one job's rows shares: the build and the settings. */
-export function cacheFingerprint(job: Pick<JobRecord, 'settings'>, evaluator: Pick<EvaluatorRecord, 'id' | 'buildDir' | 'envHash' | 'mode'>): string {
-  const parts = [evaluator.id, evaluator.buildDir, evaluator.envHash, evaluator.mode, job.settings.perRowTimeoutMs, job.settings.egress === true];
+/**
+ * What every key of one job's rows shares: the build, the settings and the environment the
+ * evaluator sees (a digest of the account's secrets: a judge's key or endpoint can change a score).
+ */
+export function cacheFingerprint(
+  job: Pick<JobRecord, 'settings'>,
+  evaluator: Pick<EvaluatorRecord, 'id' | 'buildDir' | 'envHash' | 'mode'>,
+  environmentDigest = '',
+): string {
+  const parts = [evaluator.id, evaluator.buildDir, evaluator.envHash, evaluator.mode, job.settings.perRowTimeoutMs, job.settings.egress === true, environmentDigest];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 

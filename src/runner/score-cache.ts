@@ -6,11 +6,13 @@
  * cache counters too, and on SQLite the cache writes run on the chunk writer thread, never
  * waiting for the write lock on the main thread.
  */
+import { createHash } from 'node:crypto';
 import { cacheFingerprint, cacheKeyOf, decodeCachedScore, encodeCachedScore, usesScoreCache, type CachedScore } from '../domain/score-cache.js';
 import type { EvaluatorRecord } from '../domain/evaluators.js';
 import type { JobRecord } from '../domain/jobs.js';
 import type { ScoredRow } from '../domain/output-rows.js';
 import type { ChunkCompletion, Store } from '../store/index.js';
+import type { SecretEnv } from '../services/secrets.js';
 
 export interface ScoreCacheOptions {
   /** Entries kept per account; the least recently used go first. @default 1000000 */
@@ -24,6 +26,8 @@ export interface ScoreCacheOptions {
    * @default 1
    */
   minRowMs?: number;
+  /** The account's secrets, as its evaluators get them: a changed secret misses the cache. */
+  secretEnv?: SecretEnv;
 }
 
 /** A chunk's cached outcomes by row index, and the key of every row (to store new scores under). */
@@ -45,7 +49,7 @@ export async function lookupScores(
   policy?: ScoreCachePolicy,
 ): Promise<ChunkCache | undefined> {
   if (!usesScoreCache(job, evaluator) || policy?.looksUp(job.id) === false) return undefined;
-  const fingerprint = cacheFingerprint(job, evaluator);
+  const fingerprint = cacheFingerprint(job, evaluator, policy ? await policy.environmentDigest(job.accountId) : '');
   const keys = new Map(input.map((row) => [row.idx, cacheKeyOf(fingerprint, row.data)]));
   // In key order: neighbouring keys share index pages.
   const found = await store.scoreCache.lookup(job.accountId, [...new Set(keys.values())].sort());
@@ -62,6 +66,8 @@ export async function lookupScores(
 }
 
 export interface ScoreCachePolicy {
+  /** A digest of the environment an account's evaluators get (its secrets), part of every key. */
+  environmentDigest(accountId: string): Promise<string>;
   /** False once this worker saw the job's rows were too cheap to cache and none was a hit. */
   looksUp(jobId: string): boolean;
   /** The chunk's part of the cache, for its completion; counts chunks per account for eviction. */
@@ -71,10 +77,14 @@ export interface ScoreCachePolicy {
 /** Jobs remembered as too cheap to cache; past this many the oldest are forgotten (and looked up again). */
 const MAX_CHEAP_JOBS = 10_000;
 
-export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20, minRowMs = 1 }: ScoreCacheOptions = {}): ScoreCachePolicy {
+export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20, minRowMs = 1, secretEnv }: ScoreCacheOptions = {}): ScoreCachePolicy {
   const chunksSinceEviction = new Map<string, number>();
   const cheapJobs = new Set<string>();
   return {
+    async environmentDigest(accountId) {
+      const secrets = secretEnv ? await secretEnv(accountId) : {};
+      return createHash('sha256').update(JSON.stringify(Object.entries(secrets).sort())).digest('hex');
+    },
     looksUp: (jobId) => !cheapJobs.has(jobId),
     chunkPart(job, cache, scored) {
       const entries = new Map<string, string>();

@@ -71,7 +71,7 @@ export function createWorker(store: Store, launcher: SandboxLauncher, runtime: B
       recordProgress: (accountId, jobId, count) => store.jobs.addRolloutsDone(accountId, jobId, count),
     }),
     pace: new JobPace(),
-    cachePolicy: createScoreCachePolicy(options.scoreCache),
+    cachePolicy: createScoreCachePolicy({ ...options.scoreCache, secretEnv: options.secretEnv }),
     inFlight: new Set(),
     log,
     isRunning: () => running,
