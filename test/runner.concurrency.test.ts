@@ -24,7 +24,7 @@ describe.each(STORE_KINDS)('concurrency limits on %s', (kind) => {
   async function startJob(server: TestServer, id: string, concurrency = 0): Promise<void> {
     const a = `accounts/${server.accountId}`;
     const created = await server.call('POST', `/v1/${a}/evaluationJobs`, {
-      body: { evaluationJobId: id, evaluationJob: { evaluator: `${a}/evaluators/slow`, inputDataset: `${a}/datasets/rows`, outputDataset: `${a}/datasets/${id}-out`, settings: { chunkRows: 20, concurrency } } },
+      body: { evaluationJobId: id, evaluationJob: { evaluator: `${a}/evaluators/slow`, inputDataset: `${a}/datasets/rows`, outputDataset: `${a}/datasets/${id}-out`, settings: { chunkRows: 20, concurrency, cache: false } } }, // scored, not answered by the score cache
     });
     expect(created.status, created.text).toBe(200);
   }
