@@ -152,7 +152,7 @@ const ATTACKS: Attack[] = [
   { name: 'connect-loopback-listener', code: probed('connect(arg["listenerPort"])'), check: allBlocked },
   { name: 'resolve-host-name', code: probed('probe(lambda: socket.getaddrinfo("example.com", 443))'), check: allBlocked },
   { name: 'fork-bomb', code: '    while True:\n        os.fork()', check: errored('exception', /BlockingIOError|Resource temporarily unavailable/) },
-  { name: 'memory-bomb', timeoutSeconds: 20, code: '    hoard = []\n    while True:\n        hoard.append(bytearray(64 * 1024 * 1024))', check: errored('memory') },
+  { name: 'memory-bomb', timeoutSeconds: 60, code: '    hoard = []\n    while True:\n        hoard.append(bytearray(64 * 1024 * 1024))', check: errored('memory') },
   { name: 'cpu-loop', code: '    while True:\n        pass', check: errored('timeout') },
   { name: 'sleep-forever', code: '    time.sleep(10 ** 6)', check: errored('timeout') },
   {
