@@ -77,9 +77,12 @@ function hold(ctx: WorkerContext, lease: ChunkLease, job: JobRecord): ClaimedChu
   const { store, leaseMs } = ctx;
   const abort = new AbortController();
   ctx.inFlight.add(abort);
-  const renewal = setInterval(() => void store.jobs.renewLease(lease, new Date(Date.now() + leaseMs).toISOString()), leaseMs / 3);
+  // A timer's promise has nobody to await it: a failed renewal or poll (the database briefly away)
+  // is logged and tried again at the next tick, never an unhandled rejection that ends the process.
+  const logFailure = (what: string) => (error: unknown) => ctx.log(`chunk ${lease.index} of job ${lease.jobId}: ${what} failed (tried again shortly): ${String(error)}`);
+  const renewal = setInterval(() => void store.jobs.renewLease(lease, new Date(Date.now() + leaseMs).toISOString()).catch(logFailure('lease renewal')), leaseMs / 3);
   // A cancel (or a delete) must not wait for a slow batch: poll the job and abort the batch.
-  const watch = setInterval(() => void stillRunnable(ctx, lease).then((ok) => ok || abort.abort()), WATCH_MS);
+  const watch = setInterval(() => void stillRunnable(ctx, lease).then((ok) => ok || abort.abort(), logFailure('the cancel check')), WATCH_MS);
   return {
     lease,
     job,
