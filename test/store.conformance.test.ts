@@ -247,6 +247,19 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect((await store.jobs.readChunkResults(job, chunks[0]!.index, 1)).map((c) => c.index)).toEqual([2]);
   });
 
+  it('cuts many chunks of one job at once (every slot starting it): each cut holds, each rest a chunk of its own', async () => {
+    const input = await store.rows.createSet('acme');
+    await store.rows.append(input, 0, Array.from({ length: 80 }, (_, idx) => `{"in":${idx}}`));
+    const job = { ...jobRecord('cuts', input, 80), inputRowSetId: input };
+    const ranges = Array.from({ length: 8 }, (_, i): [number, number] => [i * 10, i * 10 + 10]);
+    await store.jobs.create(job, { runnable: true, ranges });
+    const leases: ChunkLease[] = [];
+    for (let i = 0; i < 8; i++) leases.push((await store.jobs.leaseChunk({ owner: `w${i}`, now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 }))!);
+    const cuts = await Promise.all(leases.map((held) => store.jobs.shrinkLease(held, held.start + 3)));
+    expect(cuts.map((cut) => cut && [cut.start, cut.end])).toEqual(leases.map((held) => [held.start, held.start + 3]));
+    expect(await store.jobs.countChunks('acme', 'cuts')).toEqual({ pending: 8, leased: 8, done: 0 });
+  });
+
   it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {
     const output = await store.rows.createSet('acme');
     await store.jobs.create(jobRecord('released', output, 2), { runnable: true, ranges: [[0, 2]] });

@@ -130,15 +130,10 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
       return Number(result.numUpdatedRows);
     },
     async listWaitingFor(accountId, evaluatorId) {
-      const rows = await db
-        .selectFrom('evaluation_jobs')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('evaluator_id', '=', evaluatorId)
-        .where('runnable', '=', 0)
-        .where('state', 'in', RUNNABLE_JOB_STATES)
-        .execute();
-      return rows.map(jobRecordOf);
+      return (await unfinishedJobsOf(db, accountId, evaluatorId).where('runnable', '=', 0).execute()).map(jobRecordOf);
+    },
+    async listUnfinished(accountId, evaluatorId) {
+      return (await unfinishedJobsOf(db, accountId, evaluatorId).execute()).map(jobRecordOf);
     },
     leaseChunk: (request) => leaseChunk(db, dialect, request, claim),
     async addRolloutsDone(accountId, jobId, count) {
@@ -157,7 +152,7 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    shrinkLease: (lease, end) => db.transaction().execute((tx) => shrinkLease(tx, lease, end)),
+    shrinkLease: (lease, end) => db.transaction().execute((tx) => shrinkLease(tx, dialect, lease, end)),
     leaseOwners: (prefix) => leaseOwnersWithPrefix(db, prefix),
     releaseLeasesOf: (owner) => releaseLeasesOf(db, owner),
     async releaseChunk(lease) {
@@ -309,8 +304,17 @@ async function withinLimits(db: Kysely<Database>, accountId: string, jobId: stri
   return accountLimit <= 0 || (await live()) < accountLimit;
 }
 
-async function shrinkLease(tx: Transaction<Database>, lease: ChunkLease, end: number): Promise<ChunkLease | undefined> {
+/** The jobs of an evaluator that have not finished (waiting for its build, pending or running). */
+function unfinishedJobsOf(db: Kysely<Database>, accountId: string, evaluatorId: string) {
+  return db.selectFrom('evaluation_jobs').selectAll().where('account_id', '=', accountId).where('evaluator_id', '=', evaluatorId).where('state', 'in', RUNNABLE_JOB_STATES);
+}
+
+async function shrinkLease(tx: Transaction<Database>, dialect: Dialect, lease: ChunkLease, end: number): Promise<ChunkLease | undefined> {
   if (!(end > lease.start && end < lease.end)) return end === lease.end ? lease : undefined;
+  // The new chunk's number is the job's highest plus one: on PostgreSQL (read committed) two slots
+  // cutting their first chunks at once would both read the same highest and collide on the key, so
+  // cuts of one job take turns. SQLite's write transactions already do.
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${lease.accountId}), hashtext(${lease.jobId}))`.execute(tx);
   const kept = await chunkWhereOwned(tx, lease).where('end_idx', '=', lease.end).set({ end_idx: end }).executeTakeFirst();
   if (Number(kept.numUpdatedRows) !== 1) return undefined;
   const last = await tx
