@@ -3,7 +3,7 @@ import type { JobRecord } from '../domain/jobs.js';
 import type { ScoredRow } from '../domain/output-rows.js';
 import { createScoreCachePolicy, type ChunkCache } from './score-cache.js';
 
-const job = { id: 'j1', accountId: 'acme' } as JobRecord;
+const job = { id: 'j1', accountId: 'acme', createTime: '2026-12-01T00:00:00.000Z' } as JobRecord;
 const scored = (idx: number, ms: number): { idx: number; scored: ScoredRow } => ({
   idx,
   scored: { ok: true, score: 1, isScoreValid: true, reason: null, metrics: {}, ms },
@@ -19,21 +19,24 @@ describe('score cache policy', () => {
     const policy = createScoreCachePolicy({ minRowMs: 1 });
     const part = policy.chunkPart(job, cacheOf([1, 2, 3]), [scored(1, 5), scored(2, 0.2), scored(3, 1)]);
     expect(part?.entries.map((e) => e.key)).toEqual(['key1', 'key3']);
-    expect(policy.looksUp(job.id)).toBe(true);
+    expect(policy.looksUp(job)).toBe(true);
   });
 
   it('stops looking up for a job whose rows are all cheap and that found no hit', () => {
     const policy = createScoreCachePolicy({ minRowMs: 1 });
     const part = policy.chunkPart(job, cacheOf([1, 2]), [scored(1, 0.01), scored(2, 0.3)]);
     expect(part?.entries).toEqual([]);
-    expect(policy.looksUp(job.id)).toBe(false);
-    expect(policy.looksUp('other-job')).toBe(true);
+    expect(policy.looksUp(job)).toBe(false);
+    expect(policy.looksUp({ ...job, id: 'other-job' })).toBe(true);
+    // The same id in another account, or a job re-created under a deleted one's id, is another job.
+    expect(policy.looksUp({ ...job, accountId: 'other-account' })).toBe(true);
+    expect(policy.looksUp({ ...job, createTime: '2026-12-02T00:00:00.000Z' })).toBe(true);
   });
 
   it('keeps looking up for a cheap job that found hits (a re-run answered from the cache)', () => {
     const policy = createScoreCachePolicy({ minRowMs: 1 });
     policy.chunkPart(job, cacheOf([1], 3), [scored(1, 0.01)]);
-    expect(policy.looksUp(job.id)).toBe(true);
+    expect(policy.looksUp(job)).toBe(true);
   });
 
   it('caches every result with minRowMs 0', () => {

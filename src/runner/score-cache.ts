@@ -48,7 +48,7 @@ export async function lookupScores(
   input: readonly { idx: number; data: string }[],
   policy?: ScoreCachePolicy,
 ): Promise<ChunkCache | undefined> {
-  if (!usesScoreCache(job, evaluator) || policy?.looksUp(job.id) === false) return undefined;
+  if (!usesScoreCache(job, evaluator) || policy?.looksUp(job) === false) return undefined;
   const fingerprint = cacheFingerprint(job, evaluator, policy ? await policy.environmentDigest(job.accountId) : '');
   const keys = new Map(input.map((row) => [row.idx, cacheKeyOf(fingerprint, row.data)]));
   // In key order: neighbouring keys share index pages.
@@ -69,13 +69,16 @@ export interface ScoreCachePolicy {
   /** A digest of the environment an account's evaluators get (its secrets), part of every key. */
   environmentDigest(accountId: string): Promise<string>;
   /** False once this worker saw the job's rows were too cheap to cache and none was a hit. */
-  looksUp(jobId: string): boolean;
+  looksUp(job: JobRecord): boolean;
   /** The chunk's part of the cache, for its completion; counts chunks per account for eviction. */
   chunkPart(job: JobRecord, cache: ChunkCache, scored: readonly { idx: number; scored: ScoredRow }[]): ChunkCompletion['scoreCache'];
 }
 
 /** Jobs remembered as too cheap to cache; past this many the oldest are forgotten (and looked up again). */
 const MAX_CHEAP_JOBS = 10_000;
+
+/** A job id is unique only in its account, and a deleted job's id can be taken again: not one of them is another. */
+const cheapJobKey = (job: JobRecord): string => `${job.accountId}\n${job.id}\n${job.createTime}`;
 
 export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evictEvery = 20, minRowMs = 1, secretEnv }: ScoreCacheOptions = {}): ScoreCachePolicy {
   const chunksSinceEviction = new Map<string, number>();
@@ -85,7 +88,7 @@ export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evict
       const secrets = secretEnv ? await secretEnv(accountId) : {};
       return createHash('sha256').update(JSON.stringify(Object.entries(secrets).sort())).digest('hex');
     },
-    looksUp: (jobId) => !cheapJobs.has(jobId),
+    looksUp: (job) => !cheapJobs.has(cheapJobKey(job)),
     chunkPart(job, cache, scored) {
       const entries = new Map<string, string>();
       for (const row of scored) {
@@ -95,7 +98,7 @@ export function createScoreCachePolicy({ maxEntriesPerAccount = 1_000_000, evict
       }
       if (cache.hits.size === 0 && scored.length > 0 && scored.every((row) => row.scored.ms < minRowMs)) {
         if (cheapJobs.size >= MAX_CHEAP_JOBS) cheapJobs.delete(cheapJobs.values().next().value as string);
-        cheapJobs.add(job.id);
+        cheapJobs.add(cheapJobKey(job));
       }
       const hitKeys = [...cache.stale];
       const chunks = (chunksSinceEviction.get(job.accountId) ?? 0) + 1;
