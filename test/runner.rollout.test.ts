@@ -171,6 +171,45 @@ describe('jobs with a rollout step', () => {
     }
   });
 
+  it('compares two jobs of k runs run by run (by index and by joinKey), and refuses to pair jobs of different numRuns', async () => {
+    await dataset('cmpk', Array.from({ length: 20 }, (_, i) => ({ messages: [{ role: 'user', content: `What is ${i} + 2?` }], ground_truth: String(i + 2), input_metadata: { row_id: `r${i}` } })));
+    const rightFor = (i: number, seed: number) => (seed * 7 + i) % 3 !== 0;
+    model.options.answer = (prompt, request) => {
+      const i = Number(/What is (\d+)/.exec(prompt)![1]);
+      return rightFor(i, request.seed!) ? String(i + 2) : 'no idea';
+    };
+    try {
+      for (const [id, seed, numRuns] of [['cmp-base', 100, 3], ['cmp-cand', 200, 3], ['cmp-two', 100, 2]] as const) {
+        const created = await createJob(id, 'cmpk', { numRuns, completionParams: { seed } }, { settings: { chunkRows: 9 } });
+        expect(created.status, created.text).toBe(200);
+        expect((await waitFor(t, `${a()}/evaluationJobs/${id}`, finished))['state']).toBe('JOB_STATE_COMPLETED');
+      }
+      let improved = 0;
+      let regressed = 0;
+      for (let i = 0; i < 20; i++) {
+        for (let run = 0; run < 3; run++) {
+          const [base, cand] = [rightFor(i, 100 + run), rightFor(i, 200 + run)];
+          if (cand && !base) improved++;
+          if (base && !cand) regressed++;
+        }
+      }
+      for (const query of ['baseline=cmp-base', 'baseline=cmp-base&joinKey=input_metadata.row_id']) {
+        const compared = await t.call('GET', `${a()}/evaluationJobs/cmp-cand:compare?${query}&pageSize=60`);
+        expect(compared.status, compared.text).toBe(200);
+        expect(compared.json['summary']).toMatchObject({ rows: 60, improved, regressed, onlyInBaseline: 0, onlyInCandidate: 0 });
+        for (const item of compared.json['rows'] as { baseline: { index: number }; candidate: { index: number }; key?: string }[]) {
+          expect(item.candidate.index).toBe(item.baseline.index);
+          if (item.key !== undefined) expect(item.key).toBe(`r${Math.floor(item.candidate.index / 3)} (run ${item.candidate.index % 3})`);
+        }
+      }
+      const refused = await t.call('GET', `${a()}/evaluationJobs/cmp-two:compare?baseline=cmp-base`);
+      expect(refused.status).toBe(400);
+      expect(refused.json['message']).toMatch(/^baseline: .*"cmp-two" made 2 run\(s\).*"cmp-base" made 3.*numRuns/);
+    } finally {
+      delete model.options.answer;
+    }
+  });
+
   it('retries 429 after Retry-After and 5xx and malformed bodies; a row that keeps failing is an errored row', async () => {
     await dataset('flaky', Array.from({ length: 12 }, (_, i) => sumRow(i + 1)));
     model.reset();

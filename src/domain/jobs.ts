@@ -138,6 +138,9 @@ export interface RowResult {
   rollout?: RolloutStat;
 }
 
+/** How many output rows a job makes of each input row (its rollout's numRuns; 1 without one). */
+export const runsOf = (job: Pick<JobRecord, 'settings'>): number => job.settings.rollout?.numRuns ?? 1;
+
 export function isTerminal(state: JobState): boolean {
   return TERMINAL_JOB_STATES.has(state);
 }

@@ -7,7 +7,8 @@
  */
 import { failedPrecondition, invalidArgument, notFound } from '../domain/errors.js';
 import { Comparison, ComparisonSide, joinKeyOf, pairByIndex, pairByKey, parseJoinKey, type ComparisonOrder, type RowStatus } from '../domain/comparison.js';
-import { isTerminal, type JobRecord } from '../domain/jobs.js';
+import { isTerminal, runsOf, type JobRecord } from '../domain/jobs.js';
+import { outputIndexOf } from '../domain/rollout.js';
 import { parseResourceName } from '../domain/names.js';
 import type { Store } from '../store/index.js';
 import { RawJson } from '../domain/raw-json.js';
@@ -70,6 +71,12 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
     const joinPath = request.joinKey ? parseJoinKey(request.joinKey) : undefined;
     const candidate = await finishedJob(accountId, jobId, 'evaluationJob');
     const baseline = await finishedJob(accountId, baselineId, 'baseline');
+    if (runsOf(baseline) !== runsOf(candidate)) {
+      throw failedPrecondition(
+        `baseline: job "${jobId}" made ${runsOf(candidate)} run(s) of each row and "${baselineId}" made ${runsOf(baseline)}; ` +
+          'compare jobs with the same numRuns (each run is paired with the same run of the other job)',
+      );
+    }
     if (!joinPath && baseline.inputRowSetId !== candidate.inputRowSetId) {
       throw failedPrecondition(
         `baseline: jobs "${jobId}" and "${baselineId}" scored different input rows (datasets "${candidate.inputDatasetId}" and "${baseline.inputDatasetId}"); ` +
@@ -136,15 +143,22 @@ async function readSide(store: Store, job: JobRecord): Promise<ComparisonSide> {
   return side;
 }
 
-/** The join key of every input row of the job, by row index (rows without one are left out). */
+/**
+ * The join key of every output row of the job, by row index, from its input row (rows without
+ * one are left out). A job of k runs has k output rows an input row: run r's key is the input
+ * row's with " (run r)" after it, so runs pair with the same run of the other job.
+ */
 async function readKeys(store: Store, job: JobRecord, path: string[]): Promise<Map<number, string>> {
   const keys = new Map<number, string>();
+  const runs = runsOf(job);
   for (let after = -1; ; ) {
     const rows = await store.rows.read(job.inputRowSetId, after, INPUT_PAGE);
     if (rows.length === 0) break;
     for (const row of rows) {
       const key = joinKeyOf(JSON.parse(row.data), path);
-      if (key !== undefined) keys.set(row.idx, key);
+      if (key === undefined) continue;
+      if (runs === 1) keys.set(row.idx, key);
+      else for (let run = 0; run < runs; run++) keys.set(outputIndexOf(row.idx, run, runs), `${key} (run ${run})`);
     }
     after = rows[rows.length - 1]!.idx;
   }

@@ -2,7 +2,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import { evenRanges, groupAlignedRanges, groupKeyOf, plannedChunkRows, type Range } from '../domain/chunking.js';
 import type { EvaluatorMode, EvaluatorRecord } from '../domain/evaluators.js';
 import { metricNamesOf, rowCsvColumns, rowCsvHeader, rowCsvLine } from '../domain/csv.js';
-import { DEFAULT_JOB_SETTINGS, isTerminal, type AwsS3Config, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, isTerminal, runsOf, type AwsS3Config, type JobRecord, type JobSettings, type RowResult } from '../domain/jobs.js';
 import { MAX_PAGE_SIZE } from '../domain/listing.js';
 import { generateId, parseResourceName } from '../domain/names.js';
 import { nowIso, type DatasetRecord, type Principal, type SignedUrlRecord } from '../domain/types.js';
@@ -235,7 +235,7 @@ async function* resultsCsvLines(job: JobRecord, first: ResultWithRow[], rest: As
 /** Chunks as the evaluator's mode needs them (domain/chunking.ts). */
 async function planChunks(store: Store, job: JobRecord, mode: EvaluatorMode): Promise<Range[]> {
   // Chunks cut the input rows; each holds all runs of its rows.
-  const total = job.progress.rowsTotal / (job.settings.rollout?.numRuns ?? 1);
+  const total = job.progress.rowsTotal / runsOf(job);
   if (mode === 'all') return total > 0 ? [[0, total]] : [];
   if (mode !== 'groupwise') return evenRanges(total, job.settings.chunkRows);
   const keys: string[] = [];

@@ -1,5 +1,5 @@
 import { notFound } from '../domain/errors.js';
-import { isTerminal, type JobRecord } from '../domain/jobs.js';
+import { isTerminal, runsOf, type JobRecord } from '../domain/jobs.js';
 import { standingsOf, type StandingInput } from '../domain/standings.js';
 import { assertValidId, generateId } from '../domain/names.js';
 import { nowIso } from '../domain/types.js';
@@ -45,7 +45,8 @@ export function createLeaderboardService(store: Store, comparisons?: ComparisonS
       const leader = jobs[0];
       const inputs: StandingInput[] = [];
       for (const job of jobs) {
-        const pairable = leader && job !== leader && comparisons && isTerminal(job.state) && isTerminal(leader.state) && (options.joinKey || job.inputRowSetId === leader.inputRowSetId);
+        const pairable =
+          leader && job !== leader && comparisons && isTerminal(job.state) && isTerminal(leader.state) && runsOf(job) === runsOf(leader) && (options.joinKey || job.inputRowSetId === leader.inputRowSetId);
         const paired = pairable ? (await comparisons.summary(accountId, job.id, { baseline: leader.id, joinKey: options.joinKey })).score : undefined;
         inputs.push({ jobId: job.id, displayName: job.displayName, metrics: isTerminal(job.state) ? job.metrics : {}, paired });
       }
