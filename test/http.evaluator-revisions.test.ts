@@ -83,6 +83,23 @@ describe.each(STORE_KINDS)('evaluator revisions on %s', (kind) => {
     expect((await t.call('GET', `${a()}/evaluationJobs/current`)).json['evaluatorVersion']).toBe('v2');
   }, 300_000);
 
+  it('refuses to delete a revision an unfinished job runs, and deletes it once the job has finished', async () => {
+    const slow = 'import time\ndef evaluate(messages, ground_truth=None, tools=None, **kwargs):\n    time.sleep(0.5)\n    return 1\n';
+    await t.call('POST', `${a()}/evaluatorsV2`, { body: { evaluatorId: 'held', evaluator: { criteria: [{ type: 'CODE_SNIPPETS', name: 'c', codeSnippets: { language: 'python', fileContents: { 'main.py': slow } } }] } } });
+    await waitFor(t, `${a()}/evaluators/held`, settled);
+    await t.call('PATCH', `${a()}/evaluators/held`, { body: { criteria: criteria(0) } });
+    await waitFor(t, `${a()}/evaluators/held`, (e) => e['currentVersionId'] === 'v2' && settled(e), MINUTE);
+    const created = await t.call('POST', `${a()}/evaluationJobs`, {
+      body: { evaluationJobId: 'held-job', evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/held`, inputDataset: `accounts/${t.accountId}/datasets/rows`, outputDataset: `accounts/${t.accountId}/datasets/held-out`, evaluatorVersion: 'v1' } },
+    });
+    expect(created.status, created.text).toBe(200);
+    const refused = await t.call('DELETE', `${a()}/evaluators/held/versions/v1`);
+    expect(refused.status).toBe(400);
+    expect(refused.json['message']).toMatch(/^revision "v1" is the one job "held-job" runs \(JOB_STATE_(PENDING|RUNNING)\)/);
+    expect(await waitFor(t, `${a()}/evaluationJobs/held-job`, finished)).toMatchObject({ state: 'JOB_STATE_COMPLETED', evaluatorVersion: 'v1', metrics: { score: 1 } });
+    expect((await t.call('DELETE', `${a()}/evaluators/held/versions/v1`)).status).toBe(200);
+  }, 300_000);
+
   it('pages, filters, orders and masks the list, and answers 404s naming the revision', async () => {
     await t.call('POST', `${a()}/evaluatorsV2`, { body: { evaluatorId: 'paged', evaluator: { criteria: criteria(1) } } });
     await waitFor(t, `${a()}/evaluators/paged`, settled);

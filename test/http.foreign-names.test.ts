@@ -47,6 +47,8 @@ describe.each(STORE_KINDS)('foreign account names in bodies on %s', (kind) => {
     await expectRefused('PATCH', `${a}/datasets/d1`, { sourceJobName: 'accounts/other/evaluationJobs/j' }, 'sourceJobName');
     await expectRefused('POST', `${a}/evaluatorsV2`, { evaluator: { entryPoint: 'main.py::f', defaultDataset: 'accounts/other/datasets/x' }, evaluatorId: 'e2' }, 'evaluator.defaultDataset');
     await expectRefused('POST', `${a}/secrets`, { name: 'accounts/other/secrets/s', keyName: 'K', value: 'v' }, 'name');
+    await expectRefused('POST', `${a}/evaluators/e/versions/v1:alias`, { aliasId: 'best', name: 'accounts/other/evaluators/e/versions/v1' }, 'name');
+    await expectRefused('POST', `${a}/evaluators/e/versions/v1:rollback`, { name: 'accounts/other/evaluators/e/versions/v1' }, 'name');
     expect((await t.call('GET', `${a}/datasets/d3`)).status).toBe(404);
     expect((await t.call('GET', `${a}/evaluators/e2`)).status).toBe(404);
   });

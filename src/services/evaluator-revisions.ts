@@ -105,6 +105,10 @@ export function createRevisionService(store: Store, options: RevisionServiceOpti
         return store.evaluatorRevisions.setAliases(accountId, evaluatorId, holder.id, holder.aliases.filter((a) => a !== v));
       }
       if (evaluator.currentRevisionId === v) throw failedPrecondition(`revision "${v}" is the evaluator's current one: roll back to another first`);
+      // A job that recorded the revision runs it to the end (runner/job-evaluator.ts): without it, the
+      // job would quietly score with another revision while it reports this one.
+      const holder = (await store.jobs.listUnfinished(accountId, evaluatorId)).find((job) => job.evaluatorRevision === v);
+      if (holder) throw failedPrecondition(`revision "${v}" is the one job "${holder.id}" runs (${holder.state}): delete it once the job has finished or been cancelled`);
       await store.evaluatorRevisions.delete(accountId, evaluatorId, v);
     },
   };

@@ -224,6 +224,8 @@ export interface JobRepo {
   /** Lets workers lease the chunks of jobs waiting for this evaluator's build. */
   markRunnable(accountId: string, evaluatorId: string): Promise<number>;
   listWaitingFor(accountId: string, evaluatorId: string): Promise<JobRecord[]>;
+  /** The evaluator's jobs that have not finished, waiting for its build or not. */
+  listUnfinished(accountId: string, evaluatorId: string): Promise<JobRecord[]>;
   /** A free (or expired) chunk of a runnable job, leased to `owner`; undefined when none. */
   leaseChunk(request: LeaseRequest): Promise<ChunkLease | undefined>;
   renewLease(lease: ChunkLease, expireTime: string): Promise<boolean>;

@@ -56,14 +56,14 @@ export function evaluatorRevisionRoutes(revisions: RevisionService): AnyRouteSpe
       },
     }),
     defineRoute({
-      method: 'POST', path: `${ITEM}:alias`, operationId: 'AliasEvaluatorVersion', summary: 'Give a revision an alias (moved from any other revision)', auth: 'account', body: aliasBody,
+      method: 'POST', path: `${ITEM}:alias`, operationId: 'AliasEvaluatorVersion', summary: 'Give a revision an alias (moved from any other revision)', auth: 'account', body: aliasBody, bodyNames: ['name'],
       handler: async ({ params, body }) => {
         await revisions.alias(params['accountId']!, params['evaluatorId']!, params['versionId']!, body.aliasId);
         return wireOf(params['accountId']!, params['evaluatorId']!, params['versionId']!);
       },
     }),
     defineRoute({
-      method: 'POST', path: `${ITEM}:rollback`, operationId: 'RollbackEvaluatorVersion', summary: 'Make a revision the evaluator again (no rebuild while its build is kept)', auth: 'account', body: rollbackBody,
+      method: 'POST', path: `${ITEM}:rollback`, operationId: 'RollbackEvaluatorVersion', summary: 'Make a revision the evaluator again (no rebuild while its build is kept)', auth: 'account', body: rollbackBody, bodyNames: ['name'],
       handler: async ({ params }) => {
         const evaluator = await revisions.rollback(params['accountId']!, params['evaluatorId']!, params['versionId']!);
         return toWireEvaluator(evaluator);
