@@ -29,6 +29,8 @@ export interface RunningServer {
 
 /** How long open requests (a long download, a slow upload) may take to finish at shutdown. */
 const CLOSE_GRACE_MS = 1_000;
+/** WordNet 3.0 as Debian's wordnet-base installs it: the OpenAI meteor grader reads it in the sandbox (graders.py). */
+const WORDNET_DATA = '/usr/share/wordnet/data.noun';
 
 /** The composition root: config in, a listening server out. */
 export async function startServer(config: Config, { log = (_line: string) => {} } = {}): Promise<RunningServer> {
@@ -58,6 +60,7 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     hasBuild: (buildDir) => existsSync(join(buildDir, 'manifest.json')),
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
     openaiModels: config.openaiModels,
+    openaiGraders: { meteor: existsSync(WORDNET_DATA) },
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();

@@ -16,6 +16,7 @@ import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
+import type { GraderAvailability } from '../domain/graders/criteria.js';
 import { createOpenAiEvalServices, type ModelEndpoints, type OpenAiEvalServices } from './openai-evals/index.js';
 
 export interface Services {
@@ -57,6 +58,8 @@ export interface ServiceOptions {
   hasBuild?: (buildDir: string) => boolean;
   /** The OpenAI Evals face's model names and their endpoints (config `openaiModels`). */
   openaiModels?: ModelEndpoints;
+  /** What the OpenAI graders' metrics that need more than the texts have here (meteor, cosine). */
+  openaiGraders?: GraderAvailability;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
@@ -93,7 +96,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
-    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, options.openaiModels),
+    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, { models: options.openaiModels, graders: options.openaiGraders }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTestingCriteria, passes, type Grader } from './criteria.js';
+import { checkTestingCriteria, passes, similarityMetricsOf, type Grader } from './criteria.js';
 import { renderTemplate } from './template.js';
 
 const check = { type: 'string_check', name: 's', input: '{{sample.output_text}}', reference: 'x', operation: 'eq' };
@@ -29,6 +29,15 @@ describe('testing_criteria', () => {
     expect(problem([judge, { ...judge, name: 'k' }])).toMatch(/at most one score_model or label_model/);
     expect(problem([{ type: 'multi', name: 'm', graders: { a: judge }, calculate_output: 'a' }])).toMatch(/^testing_criteria\[0\].graders.a.type: a model grader cannot be inside/);
     expect(problem([{ type: 'assert', name: 'x' }])).toMatch(/^testing_criteria\[0\].type: "assert" is not one of/);
+  });
+  it('accepts meteor and cosine only where the server has what they need, inside a multi too', () => {
+    const similarity = (metric: string) => ({ type: 'text_similarity', name: 't', input: 'a', reference: 'b', evaluation_metric: metric, pass_threshold: 0.5 });
+    const inMulti = (metric: string) => ({ type: 'multi', name: 'm', graders: { a: { ...similarity(metric), pass_threshold: undefined } }, calculate_output: 'a' });
+    expect(problem([similarity('meteor')])).toMatch(/^testing_criteria\[0\]\.evaluation_metric: "meteor" is not available on this server \(it needs WordNet data \(the Debian package wordnet-base\)/);
+    expect(problem([inMulti('cosine')])).toMatch(/^testing_criteria\[0\]\.graders\.a\.evaluation_metric: "cosine" is not available .*embeddings endpoint.*use one of fuzzy_match, bleu, gleu, rouge_1/);
+    const available = (criteria: unknown[]) => checkTestingCriteria(criteria, { meteor: true, cosineModel: 'text-embedding-3-large' });
+    expect(available([similarity('meteor'), { ...similarity('cosine'), name: 'c' }, inMulti('cosine')])).toHaveLength(3);
+    expect([...similarityMetricsOf([similarity('bleu') as Grader, inMulti('meteor') as unknown as Grader])].sort()).toEqual(['bleu', 'meteor']);
   });
   it('decides passes by kind and threshold', () => {
     expect(passes(check as Grader, 1)).toBe(true);

@@ -10,8 +10,25 @@ export const STRING_CHECK_OPERATIONS = ['eq', 'ne', 'like', 'ilike'] as const;
 export const SIMILARITY_METRICS = [
   'cosine', 'fuzzy_match', 'bleu', 'gleu', 'meteor', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l',
 ] as const;
-/** Metrics the sandbox computes itself (graders.py); the others need what Tally does not have yet. */
-const SUPPORTED_METRICS: ReadonlySet<string> = new Set(['fuzzy_match', 'bleu', 'gleu', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l']);
+/** Metrics the sandbox computes from the texts alone (graders.py). */
+const TEXT_METRICS: readonly string[] = ['fuzzy_match', 'bleu', 'gleu', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l'];
+
+/**
+ * What this server has for the metrics that need more than the texts: `meteor` needs WordNet
+ * (Debian's wordnet-base, read inside the sandbox), `cosine` an embeddings endpoint.
+ */
+export interface GraderAvailability {
+  meteor?: boolean;
+  /** The model name cosine embeds with, when the operator mapped it to an endpoint. */
+  cosineModel?: string | undefined;
+}
+
+function unavailableMetric(metric: string, available: GraderAvailability): string | undefined {
+  if (TEXT_METRICS.includes(metric) || (metric === 'meteor' && available.meteor) || (metric === 'cosine' && available.cosineModel)) return undefined;
+  return metric === 'cosine'
+    ? 'it needs an embeddings endpoint: the operator maps the embedding model (openaiEmbeddingModel) to one in openaiModels'
+    : 'it needs WordNet data (the Debian package wordnet-base), which this server does not have';
+}
 
 /** The score at or above which a grader without `pass_threshold` passes (docs/openai-evals.md). */
 export const DEFAULT_PASS_THRESHOLD = 0.5;
@@ -43,7 +60,7 @@ function oneOf(grader: Obj, key: string, allowed: readonly string[], field: stri
   return value;
 }
 
-function checkOne(grader: Obj, field: string, { nested }: { nested: boolean }): void {
+function checkOne(grader: Obj, field: string, { nested, available }: { nested: boolean; available: GraderAvailability }): void {
   const type = str(grader, 'type', field);
   str(grader, 'name', field);
   switch (type) {
@@ -58,8 +75,10 @@ function checkOne(grader: Obj, field: string, { nested }: { nested: boolean }): 
       const metric = oneOf(grader, 'evaluation_metric', SIMILARITY_METRICS, field);
       if (!nested && typeof grader['pass_threshold'] !== 'number') throw invalidArgument(`${field}.pass_threshold: is required and must be a number`);
       optionalNumber(grader, 'pass_threshold', field);
-      if (!SUPPORTED_METRICS.has(metric)) {
-        throw failedPrecondition(`${field}.evaluation_metric: "${metric}" is not available on this server (${metric === 'cosine' ? 'it needs an embeddings endpoint, which is not configured' : 'it needs WordNet data, which the sandbox does not ship'}); use one of ${[...SUPPORTED_METRICS].join(', ')}`);
+      const missing = unavailableMetric(metric, available);
+      if (missing) {
+        const usable = SIMILARITY_METRICS.filter((m) => !unavailableMetric(m, available));
+        throw failedPrecondition(`${field}.evaluation_metric: "${metric}" is not available on this server (${missing}); use one of ${usable.join(', ')}`);
       }
       return;
     }
@@ -69,7 +88,7 @@ function checkOne(grader: Obj, field: string, { nested }: { nested: boolean }): 
       return;
     case 'multi':
       if (nested) throw invalidArgument(`${field}.type: a multi grader cannot contain another multi grader`);
-      checkMulti(grader, field);
+      checkMulti(grader, field, available);
       return;
     case 'score_model':
     case 'label_model':
@@ -113,26 +132,26 @@ function checkModelGrader(grader: Obj, type: string, field: string): void {
   optionalNumber(grader, 'pass_threshold', field);
 }
 
-function checkMulti(grader: Obj, field: string): void {
+function checkMulti(grader: Obj, field: string, available: GraderAvailability): void {
   const graders = grader['graders'];
   if (!isObject(graders) || Object.keys(graders).length === 0) throw invalidArgument(`${field}.graders: is required and must map names to graders`);
   for (const [key, sub] of Object.entries(graders)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw invalidArgument(`${field}.graders.${key}: a sub-grader's key must be a name usable in calculate_output (letters, digits, _)`);
     if (!isObject(sub)) throw invalidArgument(`${field}.graders.${key}: must be a grader object`);
-    checkOne(sub, `${field}.graders.${key}`, { nested: true });
+    checkOne(sub, `${field}.graders.${key}`, { nested: true, available });
   }
   checkFormula(str(grader, 'calculate_output', field), new Set(Object.keys(graders)), `${field}.calculate_output`);
   optionalNumber(grader, 'pass_threshold', field);
 }
 
 /** Throws INVALID_ARGUMENT (or FAILED_PRECONDITION for kinds this server cannot run) naming the field. */
-export function checkTestingCriteria(value: unknown): Grader[] {
+export function checkTestingCriteria(value: unknown, available: GraderAvailability = {}): Grader[] {
   if (!Array.isArray(value) || value.length === 0) throw invalidArgument('testing_criteria: is required and must be a non-empty list of graders');
   const names = new Set<string>();
   value.forEach((grader: unknown, i) => {
     const field = `testing_criteria[${i}]`;
     if (!isObject(grader)) throw invalidArgument(`${field}: must be a grader object`);
-    checkOne(grader, field, { nested: false });
+    checkOne(grader, field, { nested: false, available });
     const name = grader['name'] as string;
     if (names.has(name)) throw invalidArgument(`${field}.name: "${name}" is already the name of another grader; names must be unique`);
     names.add(name);
@@ -145,6 +164,17 @@ export function checkTestingCriteria(value: unknown): Grader[] {
 }
 
 /** Whether a grader's score passes: string_check scores 1 or 0; the others compare with their threshold. */
+/** Every text_similarity metric the graders use, sub-graders of a multi included. */
+export function similarityMetricsOf(graders: readonly Grader[]): Set<string> {
+  const metrics = new Set<string>();
+  const walk = (grader: Obj) => {
+    if (grader['type'] === 'text_similarity') metrics.add(grader['evaluation_metric'] as string);
+    if (grader['type'] === 'multi') for (const sub of Object.values(grader['graders'] as Obj)) walk(sub as Obj);
+  };
+  graders.forEach(walk);
+  return metrics;
+}
+
 export function passes(grader: Grader, score: number): boolean {
   if (grader.type === 'string_check' || grader.type === 'label_model') return score >= 1;
   const threshold = typeof grader['pass_threshold'] === 'number' ? grader['pass_threshold'] : DEFAULT_PASS_THRESHOLD;

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { failedPrecondition, invalidArgument, notFound } from '../../domain/errors.js';
-import { checkTestingCriteria } from '../../domain/graders/criteria.js';
+import { checkTestingCriteria, type Grader, type GraderAvailability } from '../../domain/graders/criteria.js';
 import { checkItemSchema } from '../../domain/graders/item-schema.js';
 import { EVAL_ID_PREFIX, type CursorRequest, type EvalDocument, type Metadata, type OpenAiEvalRecord } from '../../domain/openai-evals.js';
 import type { Principal } from '../../domain/types.js';
 import type { Store } from '../../store/index.js';
 import type { EvaluatorService } from '../evaluators.js';
 import type { JobService } from '../jobs.js';
-import { graderCriteria, graderEvaluatorId } from './evaluator-source.js';
+import { graderCriteria, graderEvaluatorId, graderRequirements } from './evaluator-source.js';
 
 export interface EvalCreateInput {
   name?: unknown;
@@ -63,7 +63,7 @@ function dataSourceConfigOf(value: unknown): EvalDocument['data_source_config'] 
   };
 }
 
-export function createEvalService(store: Store, deps: { evaluators: EvaluatorService; jobs: JobService }) {
+export function createEvalService(store: Store, deps: { evaluators: EvaluatorService; jobs: JobService; graders?: GraderAvailability }) {
   const get = async (accountId: string, id: string): Promise<OpenAiEvalRecord> => {
     const record = await store.openaiEvals.getEval(accountId, id);
     if (!record) throw notFound(`eval_id: eval "${id}" not found`);
@@ -71,14 +71,16 @@ export function createEvalService(store: Store, deps: { evaluators: EvaluatorSer
   };
 
   /** The evaluator that runs these graders: made on first use, reused by every eval with the same graders. */
-  const ensureEvaluator = async (principal: Principal, criteria: ReturnType<typeof graderCriteria>): Promise<string> => {
-    const id = graderEvaluatorId(criteria);
+  const ensureEvaluator = async (principal: Principal, graders: Grader[]): Promise<string> => {
+    const criteria = graderCriteria(graders);
+    const requirements = graderRequirements(graders);
+    const id = graderEvaluatorId(criteria, requirements);
     const existing = await store.evaluators.get(principal.accountId, id);
     if (existing?.state === 'BUILD_FAILED') throw failedPrecondition(`testing_criteria: the graders did not build: ${existing.status.message}`);
     if (!existing) {
       await deps.evaluators.create(principal, {
         evaluatorId: id, flavour: 'v2',
-        evaluator: { displayName: 'OpenAI Evals graders', description: `testing criteria: ${criteria.map((c) => c.name).join(', ')}`, spec: { criteria, requirements: '' } },
+        evaluator: { displayName: 'OpenAI Evals graders', description: `testing criteria: ${criteria.map((c) => c.name).join(', ')}`, spec: { criteria, requirements } },
       });
     }
     return id;
@@ -92,9 +94,9 @@ export function createEvalService(store: Store, deps: { evaluators: EvaluatorSer
         name: checkName(input.name) ?? '',
         metadata: checkMetadata(input.metadata),
         data_source_config: dataSourceConfigOf(input.data_source_config),
-        testing_criteria: checkTestingCriteria(input.testing_criteria),
+        testing_criteria: checkTestingCriteria(input.testing_criteria, deps.graders),
       };
-      const evaluatorId = await ensureEvaluator(principal, graderCriteria(doc.testing_criteria as never));
+      const evaluatorId = await ensureEvaluator(principal, doc.testing_criteria as Grader[]);
       const now = unixNow();
       const record: OpenAiEvalRecord = { accountId: principal.accountId, id: openAiId(EVAL_ID_PREFIX), createdAt: now, updatedAt: now, evaluatorId, eval: doc };
       await store.openaiEvals.createEval(record);

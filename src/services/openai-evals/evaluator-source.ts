@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Criterion } from '../../domain/evaluators.js';
-import type { Grader } from '../../domain/graders/criteria.js';
+import { similarityMetricsOf, type Grader } from '../../domain/graders/criteria.js';
 
 const GRADERS_PY = readFileSync(fileURLToPath(new URL('./graders.py', import.meta.url)), 'utf8');
 const ENTRY_FILE = 'openai_graders.py';
@@ -23,7 +23,15 @@ export function graderCriteria(graders: Grader[]): Criterion[] {
   }));
 }
 
+/** The packages the graders need beyond the standard library: nltk for meteor (graders.py), else none. */
+export function graderRequirements(graders: readonly Grader[]): string {
+  return similarityMetricsOf(graders).has('meteor') ? `${METEOR_REQUIREMENT}\n` : '';
+}
+
+/** The nltk whose meteor_score graders.py calls (the version the compatibility tests compare with). */
+const METEOR_REQUIREMENT = 'nltk==3.10.4';
+
 /** Evals with the same graders share one evaluator, built once: its id is the hash of what it runs. */
-export function graderEvaluatorId(criteria: Criterion[]): string {
-  return `oai-graders-${createHash('sha256').update(JSON.stringify(criteria)).digest('hex').slice(0, 32)}`;
+export function graderEvaluatorId(criteria: Criterion[], requirements: string): string {
+  return `oai-graders-${createHash('sha256').update(JSON.stringify(criteria)).update(requirements ? `\n${requirements}` : '').digest('hex').slice(0, 32)}`;
 }

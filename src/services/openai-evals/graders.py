@@ -1,5 +1,5 @@
 # The OpenAI Evals graders, run inside Tally's sandbox as a criteria evaluator (one criterion per
-# grader). Pure Python, no packages: docs/openai-evals.md says what each metric computes and which
+# grader). Pure Python, no packages (but nltk for meteor): docs/openai-evals.md says what each metric computes and which
 # reference implementation (PyPI) the tests compare it with. The server appends the eval's grader
 # specs and one `grade_<i>` per grader below this file.
 import ast
@@ -152,6 +152,60 @@ def rouge_l(prediction, target):
     return f_measure(previous[-1], len(pred), len(ref))
 
 
+# ------------------------------------------------------------------ meteor
+# nltk's meteor_score (exact, Porter-stem and WordNet-synonym matches) over WordNet 3.0 as Debian's
+# wordnet-base installs it under /usr/share/wordnet (the sandbox sees /usr read-only): the same
+# data nltk's own download holds, minus the `lexnames` file nltk reads at start (the 45
+# lexicographer file names of WordNet 3.0, fixed, given here). Only an eval that uses meteor has
+# nltk among its evaluator's requirements; the first meteor score of a process loads WordNet (~1 s).
+
+WORDNET_DIR = "/usr/share/wordnet"
+LEXNAMES = (
+    "adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
+    "noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location "
+    "noun.motive noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process "
+    "noun.quantity noun.relation noun.shape noun.state noun.substance noun.time verb.body verb.change "
+    "verb.cognition verb.communication verb.competition verb.consumption verb.contact verb.creation "
+    "verb.emotion verb.motion verb.perception verb.possession verb.social verb.stative verb.weather adj.ppl"
+).split()
+_LEX_CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+_meteor = []
+
+
+def debian_wordnet():
+    import io
+    import warnings
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    lexnames = "".join("%02d\t%s\t%d\n" % (i, name, _LEX_CATEGORY[name.split(".")[0]]) for i, name in enumerate(LEXNAMES))
+
+    class DebianWordNet(WordNetCorpusReader):
+        def open(self, fileid):
+            return io.StringIO(lexnames) if fileid == "lexnames" else super().open(fileid)
+
+        def map_wn(self, version="wordnet"):
+            return None  # this is WordNet 3.0 itself: nothing to map
+
+    if WORDNET_DIR not in nltk.data.path:
+        nltk.data.path.append(WORDNET_DIR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "multilingual functions are not available": not used
+        return DebianWordNet(WORDNET_DIR, None)
+
+
+def meteor(hypothesis, reference):
+    """nltk.translate.meteor_score.meteor_score over whitespace tokens (lower-cased by nltk)."""
+    if not _meteor:
+        try:
+            from nltk.translate.meteor_score import meteor_score
+        except ImportError:
+            raise GraderError("meteor needs nltk in the graders' environment, and it is missing")
+        wordnet = debian_wordnet()
+        _meteor.append(lambda hyp, ref: meteor_score([ref.split()], hyp.split(), wordnet=wordnet))
+    return _meteor[0](hypothesis, reference)
+
+
 def text_similarity(spec, scope):
     given, reference = render(spec["input"], scope), render(spec["reference"], scope)
     metric = spec["evaluation_metric"]
@@ -161,6 +215,8 @@ def text_similarity(spec, scope):
         score = bleu(given, reference)
     elif metric == "gleu":
         score = gleu(given, reference)
+    elif metric == "meteor":
+        score = meteor(given, reference)
     elif metric == "rouge_l":
         score = rouge_l(given, reference)
     elif metric.startswith("rouge_"):

@@ -1,3 +1,4 @@
+import type { GraderAvailability } from '../../domain/graders/criteria.js';
 import type { Store } from '../../store/index.js';
 import type { DatasetService } from '../datasets.js';
 import type { EvaluatorService } from '../evaluators.js';
@@ -19,9 +20,9 @@ export type ModelEndpoints = Record<string, { baseUrl: string; model?: string | 
 export function createOpenAiEvalServices(
   store: Store,
   deps: { evaluators: EvaluatorService; datasets: DatasetService; jobs: JobService },
-  models: ModelEndpoints = {},
+  { models = {}, graders = {} }: { models?: ModelEndpoints | undefined; graders?: GraderAvailability | undefined } = {},
 ): OpenAiEvalServices {
-  const evals = createEvalService(store, deps);
+  const evals = createEvalService(store, { ...deps, graders });
   const runs = createRunService(store, { evals, datasets: deps.datasets, jobs: deps.jobs, models });
   return { evals, runs, outputItems: createOutputItemService(store, runs) };
 }
