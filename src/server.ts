@@ -60,7 +60,8 @@ export async function startServer(config: Config, { log = (_line: string) => {} 
     hasBuild: (buildDir) => existsSync(join(buildDir, 'manifest.json')),
     signedUrls: { uploadTtlSeconds: config.signedUrlTtlSeconds, downloadTtlSeconds: config.signedUrlTtlSeconds },
     openaiModels: config.openaiModels,
-    openaiGraders: { meteor: existsSync(WORDNET_DATA) },
+    openaiEmbeddingModel: config.openaiEmbeddingModel,
+    wordnet: existsSync(WORDNET_DATA),
   });
   const created = await services.accounts.bootstrap({ accountId: config.accountId, email: config.accountEmail, apiKey: config.apiKey });
   const resumed = await services.builds.resumePending();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer } from './support/model-server.js';
+import { letterEmbedding, startModelServer, type ModelServer } from './support/model-server.js';
 import { jsonlFile, multipartBody, startTestServer, waitFor, type TestServer } from './support/server.js';
 
 /** Scores the generated answer (the last message, appended by the rollout) against ground_truth. */
@@ -208,6 +208,44 @@ describe('jobs with a rollout step', () => {
     } finally {
       delete model.options.answer;
     }
+  });
+
+  it('embeds each row\'s texts in one request with api: embeddings, keeping the cosine of each pair', async () => {
+    const reader = await t.call('POST', `${a()}/evaluatorsV2`, {
+      body: { evaluatorId: 'cosines', evaluator: { criteria: [{ name: 'c', codeSnippets: { language: 'python', fileContents: { 'main.py': 'def evaluate(messages=None, ground_truth=None, **row):\n    return {"score": row["rollout"]["cosine"][0], "reason": repr(row["rollout"]["cosine"])}\n' } } }] } },
+    });
+    expect(reader.status, reader.text).toBe(200);
+    await waitFor(t, `${a()}/evaluators/cosines`, (e) => e['state'] === 'ACTIVE');
+    const texts = [['the sky is blue', 'blue sky'], ['abc', 'xyz', 'abc abc']];
+    await dataset('texts', [...texts.map((input) => ({ embedding_input: input, embedding_pairs: [[0, 1], [1, input.length - 1]] })), { embedding_input: 'not a list' }]);
+    model.reset();
+    const created = await t.call('POST', `${a()}/evaluationJobs`, {
+      body: { evaluationJobId: 'emb', evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/cosines`, inputDataset: `accounts/${t.accountId}/datasets/texts`, outputDataset: `accounts/${t.accountId}/datasets/emb-out`, rollout: { api: 'embeddings', baseUrl: model.baseUrl, model: 'embedder' } } },
+    });
+    expect(created.status, created.text).toBe(200);
+    expect(created.json['rollout']).toMatchObject({ api: 'embeddings', numRuns: 1 });
+    expect((await waitFor(t, `${a()}/evaluationJobs/emb`, finished))['state']).toBe('JOB_STATE_COMPLETED');
+    expect(model.requests.map((r) => [r.path, r.body['input']])).toEqual(expect.arrayContaining(texts.map((input) => ['/v1/embeddings', input])));
+    expect(model.requests).toHaveLength(2);
+    const cos = (x: string, y: string) => {
+      const [u, v] = [letterEmbedding(x), letterEmbedding(y)];
+      const dot = u.reduce((sum, ui, i) => sum + ui * v[i]!, 0);
+      return dot / Math.sqrt(u.reduce((s2, ui) => s2 + ui * ui, 0) * v.reduce((s2, vi) => s2 + vi * vi, 0));
+    };
+    const out = await outputRows('emb');
+    texts.forEach((input, i) => {
+      const rollout = out[i]!['rollout'] as { cosine: number[]; embeddings?: unknown; usage: { prompt_tokens: number } };
+      expect(rollout.cosine[0]).toBeCloseTo(cos(input[0]!, input[1]!), 12);
+      expect(rollout.cosine[1]).toBeCloseTo(cos(input[1]!, input[input.length - 1]!), 12);
+      expect(rollout).not.toHaveProperty('embeddings');
+      expect(rollout.usage.prompt_tokens).toBeGreaterThan(0);
+      expect((out[i]!['evaluation_result'] as { score: number }).score).toBeCloseTo(rollout.cosine[0]!, 12);
+    });
+    expect((out[2]!['evaluation_result'] as { reason: string }).reason).toMatch(/no "embedding_input" list of strings/);
+
+    const runs = await createJob('emb-two', 'texts', { api: 'embeddings', numRuns: 2 });
+    expect(runs.status).toBe(400);
+    expect(runs.json['message']).toMatch(/^evaluationJob\.rollout\.numRuns: embeddings are one call per row/);
   });
 
   it('retries 429 after Retry-After and 5xx and malformed bodies; a row that keeps failing is an errored row', async () => {

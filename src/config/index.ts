@@ -111,6 +111,12 @@ export const configSchema = z.strictObject({
     z.record(z.string().min(1), z.strictObject({ baseUrl: z.url(), model: z.string().min(1).optional(), apiKeySecret: z.string().min(1).optional() })),
   ).default({}),
   /**
+   * The model the OpenAI Evals face's `text_similarity` `cosine` grader embeds with: a name in
+   * openaiModels, whose endpoint answers `<baseUrl>/embeddings`. Unmapped, cosine is refused.
+   * @default "text-embedding-3-large"
+   */
+  openaiEmbeddingModel: z.string().min(1).default('text-embedding-3-large'),
+  /**
    * The one package index evaluator builds install from (a mirror, or an unreachable address to
    * keep builds off the network, as scripts/fuzz-api does). @default pip's own
    */
@@ -148,6 +154,7 @@ export const ENVIRONMENT_KEYS: Record<string, keyof Config> = {
   TALLY_RATE_LIMIT_BURST: 'rateLimitBurst',
   TALLY_ROLLOUT_RATE_LIMITS: 'rolloutRateLimits',
   TALLY_OPENAI_MODELS: 'openaiModels',
+  TALLY_OPENAI_EMBEDDING_MODEL: 'openaiEmbeddingModel',
   TALLY_PIP_INDEX_URL: 'pipIndexUrl',
 };
 

@@ -24,9 +24,18 @@ export interface CompletionParams {
   extraBody?: Record<string, unknown>;
 }
 
+/**
+ * What a rollout calls: a chat completion (the default), or embeddings of the row's
+ * `embedding_input` texts (the OpenAI Evals face's cosine grader; output under `rollout.embeddings`).
+ */
+export type RolloutApi = 'chat.completions' | 'embeddings';
+export const ROLLOUT_APIS: readonly RolloutApi[] = ['chat.completions', 'embeddings'];
+
 export interface RolloutSettings {
-  /** The endpoint's base URL; requests go to `<baseUrl>/chat/completions`. */
+  /** The endpoint's base URL; requests go to `<baseUrl>/chat/completions` (or `/embeddings`). */
   baseUrl: string;
+  /** Absent: chat.completions. */
+  api?: 'embeddings';
   model: string;
   /** The key name of an account secret sent as the bearer token; '' for none. */
   apiKeySecret: string;
@@ -58,6 +67,19 @@ export interface RolloutStat {
 /** The output row index of run `run` of input row `inputIdx`. */
 export const outputIndexOf = (inputIdx: number, run: number, numRuns: number): number => inputIdx * numRuns + run;
 
+/** The cosine of the angle between two vectors of one length (0 when either is all zeros). */
+export function cosineSimilarity(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return aa === 0 || bb === 0 ? 0 : dot / Math.sqrt(aa * bb);
+}
+
 /** The seed of a run: the given one plus the run's number, or none. */
 export const seedOfRun = (seed: number | undefined, run: number): number | undefined => (seed === undefined ? undefined : seed + run);
 
@@ -75,6 +97,7 @@ export function passAtK(n: number, c: number, k: number): number {
 
 /** What a job's create request or an evaluator's declaration says about the rollout: any part. */
 export interface RolloutInput {
+  api?: RolloutApi;
   baseUrl?: string;
   model?: string;
   apiKeySecret?: string;
@@ -122,6 +145,10 @@ export function resolveRollout(job: RolloutInput, declared: RolloutInput = {}): 
     passThreshold: pick('passThreshold') as number,
   };
   if (!Number.isFinite(settings.passThreshold)) throw invalidArgument(`${field('passThreshold')}: expected a finite number`);
+  if ((job.api ?? declared.api) === 'embeddings') {
+    if (settings.numRuns !== 1) throw invalidArgument(`${field('numRuns')}: embeddings are one call per row (numRuns 1), got ${settings.numRuns}`);
+    settings.api = 'embeddings';
+  }
   return settings;
 }
 

@@ -16,7 +16,6 @@ import type { SecretCipher } from './secret-cipher.js';
 import { createSecretEnv, createSecretService, type SecretService } from './secrets.js';
 import { createSignedUrlService, type SignedUrlOptions } from './signed-urls.js';
 import { createTransferService, type TransferService } from './transfers.js';
-import type { GraderAvailability } from '../domain/graders/criteria.js';
 import { createOpenAiEvalServices, type ModelEndpoints, type OpenAiEvalServices } from './openai-evals/index.js';
 
 export interface Services {
@@ -58,8 +57,10 @@ export interface ServiceOptions {
   hasBuild?: (buildDir: string) => boolean;
   /** The OpenAI Evals face's model names and their endpoints (config `openaiModels`). */
   openaiModels?: ModelEndpoints;
-  /** What the OpenAI graders' metrics that need more than the texts have here (meteor, cosine). */
-  openaiGraders?: GraderAvailability;
+  /** The model name (mapped in openaiModels) the cosine grader embeds with (config `openaiEmbeddingModel`). */
+  openaiEmbeddingModel?: string;
+  /** Whether WordNet is here for the meteor grader (Debian's wordnet-base). */
+  wordnet?: boolean;
 }
 
 export function createServices(store: Store, options: ServiceOptions): Services {
@@ -96,7 +97,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     secrets: createSecretService(store, options.secretCipher),
     transfers: createTransferService(signedUrls, { datasets, evaluators, jobs }),
     previews: createPreviewService(store, { builder: options.builder, run: options.previewRunner, secretEnv }),
-    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, { models: options.openaiModels, graders: options.openaiGraders }),
+    openaiEvals: createOpenAiEvalServices(store, { evaluators, datasets, jobs }, { models: options.openaiModels, embeddingModel: options.openaiEmbeddingModel }, { meteor: options.wordnet }),
   };
 }
 

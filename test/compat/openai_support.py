@@ -66,5 +66,6 @@ def tally_server(extra_env):
             proc.wait(timeout=10)
 
 
-def models_env(name, base_url):
-    return {"TALLY_OPENAI_MODELS": json.dumps({name: {"baseUrl": base_url, "model": "suite-model"}})}
+def models_env(name, base_url, *more_names):
+    """TALLY_OPENAI_MODELS mapping each name to the suite's model server."""
+    return {"TALLY_OPENAI_MODELS": json.dumps({n: {"baseUrl": base_url, "model": "suite-model"} for n in (name, *more_names)})}

@@ -2,7 +2,11 @@
 templates from each item, the rollout step samples the model the operator mapped the run's model
 name to (the suite's own OpenAI-compatible server), and the graders score the sampled text."""
 
+import importlib.util
+import math
 import time
+import warnings
+from pathlib import Path
 
 import openai
 import pytest
@@ -20,7 +24,7 @@ def strict(model_type, obj):
 
 @pytest.fixture(scope="module")
 def oai():
-    with model_server() as model_url, tally_server(models_env("tiny-model", model_url)) as tally:
+    with model_server() as model_url, tally_server(models_env("tiny-model", model_url, "text-embedding-3-large")) as tally:
         yield openai.OpenAI(api_key=tally["api_key"], base_url=tally["base_url"] + "/v1", max_retries=0)
 
 
@@ -124,3 +128,64 @@ def test_label_and_score_model_graders_call_the_configured_model_on_a_jsonl_run(
         oai.evals.runs.create(label.id, data_source={"type": "completions", "model": "tiny-model", "source": {"type": "file_content", "content": ANSWERED},
                                                      "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.question}}"}]}})
     assert "second model call" in error.value.message
+
+
+def letter_embedding(text):
+    """The suite's model server embeds a text as its counts of the letters a-z (test/support/model-server.ts)."""
+    return [text.lower().count(chr(97 + i)) for i in range(26)]
+
+
+def cosine_of(a, b):
+    x, y = letter_embedding(a), letter_embedding(b)
+    dot, norms = sum(p * q for p, q in zip(x, y)), math.sqrt(sum(p * p for p in x) * sum(q * q for q in y))
+    return dot / norms if norms else 0.0
+
+
+def graders_module():
+    path = Path(__file__).resolve().parents[2] / "src" / "services" / "openai-evals" / "graders.py"
+    spec = importlib.util.spec_from_file_location("openai_graders", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cosine_embeds_through_the_configured_endpoint_and_meteor_reads_wordnet(oai):
+    from nltk.translate.meteor_score import meteor_score
+    cosine = {"type": "text_similarity", "name": "cos", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "evaluation_metric": "cosine", "pass_threshold": 0.9}
+    created = oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA, "include_sample_schema": True}, testing_criteria=[
+        cosine,
+        {"type": "multi", "name": "mix", "calculate_output": "(q + m) / 2", "graders": {
+            "q": {**cosine, "name": "q", "input": "{{item.question}}", "pass_threshold": None},
+            "m": {"type": "text_similarity", "name": "m", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "evaluation_metric": "meteor"}}},
+        {"type": "text_similarity", "name": "met", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "evaluation_metric": "meteor", "pass_threshold": 0.5},
+    ])
+    items = [{"item": {"question": "the colour of the sky", "answer": "the sky is blue"}, "sample": {"output_text": "the sky is blue"}},
+             {"item": {"question": "a fast vehicle", "answer": "the auto is fast"}, "sample": {"output_text": "the car is fast"}},
+             {"item": {"question": "zzz", "answer": "xyz"}, "sample": {"output_text": "banana"}}]
+    run = oai.evals.runs.create(created.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": items}})
+    done = wait_done(oai, created.id, run.id)
+    wordnet = graders_module().debian_wordnet()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        meteor = [meteor_score([i["item"]["answer"].split()], i["sample"]["output_text"].split(), wordnet=wordnet) for i in items]
+    out = oai.evals.runs.output_items.list(run.id, eval_id=created.id).data
+    for i, item in enumerate(out):
+        strict(OutputItemListResponse, item)
+        scores = {r.name: r.score for r in item.results}
+        given, answer, question = items[i]["sample"]["output_text"], items[i]["item"]["answer"], items[i]["item"]["question"]
+        assert scores["cos"] == pytest.approx(cosine_of(given, answer), abs=1e-9)
+        assert scores["mix"] == pytest.approx((cosine_of(question, answer) + meteor[i]) / 2, abs=1e-9)
+        assert scores["met"] == pytest.approx(meteor[i], abs=1e-12)
+        assert item.sample.output[0].content == given  # the item's sample, not the embeddings call
+    assert meteor[1] > 0.99  # "car" meets "auto" through WordNet
+    per = {r.testing_criteria: (r.passed, r.failed) for r in done.per_testing_criteria_results}
+    assert per["cos"] == (sum(cosine_of(i["sample"]["output_text"], i["item"]["answer"]) >= 0.9 for i in items), sum(cosine_of(i["sample"]["output_text"], i["item"]["answer"]) < 0.9 for i in items))
+
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.create(data_source_config={"type": "custom", "item_schema": ITEM_SCHEMA}, testing_criteria=[
+            cosine, {"type": "score_model", "name": "p", "model": "tiny-model", "input": [{"role": "user", "content": "{{item.question}}"}]}])
+    assert "separate evals" in error.value.message
+    with pytest.raises(openai.BadRequestError) as error:
+        oai.evals.runs.create(created.id, data_source={"type": "completions", "model": "tiny-model", "source": {"type": "file_content", "content": items},
+                                                       "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.question}}"}]}})
+    assert "embeddings model" in error.value.message

@@ -1,5 +1,5 @@
 /**
- * A small OpenAI-compatible chat-completions server for the rollout tests (loopback only): the
+ * A small OpenAI-compatible chat-completions (and embeddings) server for the rollout tests (loopback only): the
  * one stand-in the suite allows, for a model provider these machines cannot reach. It answers
  * deterministically from the prompt, can be slow, rate-limit (429 + Retry-After), fail (500),
  * hang or send malformed bodies, per request or for the first N requests of a prompt, and
@@ -106,18 +106,21 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return reply(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
+    const embeddings = req.url?.endsWith('/embeddings') === true;
+    if (req.method !== 'POST' || !(embeddings || req.url?.endsWith('/chat/completions'))) return reply(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
     let body: ChatRequest;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest;
     } catch {
       return reply(res, 400, { error: { message: 'body is not JSON' } });
     }
-    if (!Array.isArray(body.messages)) return reply(res, 400, { error: { message: 'messages: expected an array' } });
-    const prompt = lastUser(body.messages);
+    const texts = typeof body['input'] === 'string' ? [body['input']] : body['input'];
+    if (embeddings && !(Array.isArray(texts) && texts.every((t) => typeof t === 'string'))) return reply(res, 400, { error: { message: 'input: expected a string or a list of strings' } });
+    if (!embeddings && !Array.isArray(body.messages)) return reply(res, 400, { error: { message: 'messages: expected an array' } });
+    const prompt = embeddings ? (texts as string[]).join('\n') : lastUser(body.messages);
     const attempt = attempts.get(prompt) ?? 0;
     attempts.set(prompt, attempt + 1);
-    requests.push({ body, headers: req.headers, path: req.url, at: Date.now() - started, prompt });
+    requests.push({ body, headers: req.headers, path: req.url ?? '', at: Date.now() - started, prompt });
     const behaviour = self.options.behaviour?.(prompt, attempt, body) ?? { kind: 'answer' };
     if (behaviour.kind === 'hang') return; // never answered; the client's timeout must end it
     await new Promise((resolve) => setTimeout(resolve, self.options.latencyMs ?? 0));
@@ -129,6 +132,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"choices": [{"message": ');
     }
+    if (embeddings) return reply(res, 200, embeddingsOf(texts as string[]));
     reply(res, 200, completion(body, (self.options.answer ?? defaultAnswer)(prompt, body)));
   }
 
@@ -147,6 +151,26 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   self.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return self;
+}
+
+/**
+ * A text's embedding: how often each letter a-z occurs in it, lower-cased (26 numbers). Crude and
+ * deterministic: a test computes the cosine of two texts from it directly.
+ */
+export function letterEmbedding(text: string): number[] {
+  const counts = new Array<number>(26).fill(0);
+  for (const ch of text.toLowerCase()) {
+    const at = ch.charCodeAt(0) - 97;
+    if (at >= 0 && at < 26) counts[at]!++;
+  }
+  return counts;
+}
+
+/** Answered in reverse order, with `index`, as a client must put them back in order by it. */
+function embeddingsOf(texts: string[]): Record<string, unknown> {
+  const data = texts.map((text, index) => ({ object: 'embedding', index, embedding: letterEmbedding(text) })).reverse();
+  const tokens = texts.reduce((n, text) => n + words(text), 0);
+  return { object: 'list', data, model: 'suite-embedder', usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }
 
 function lastUser(messages: ChatMessage[]): string {

@@ -156,9 +156,12 @@ export function checkTestingCriteria(value: unknown, available: GraderAvailabili
     if (names.has(name)) throw invalidArgument(`${field}.name: "${name}" is already the name of another grader; names must be unique`);
     names.add(name);
   });
-  // The one model call per item is the job's rollout step: one model grader fits in it.
-  if (value.filter((g: Obj) => MODEL_GRADER_TYPES.has(g['type'] as string)).length > 1) {
-    throw invalidArgument('testing_criteria: at most one score_model or label_model grader per eval on this server');
+  // The one model call per item is the job's rollout step: one model grader fits in it, or the
+  // embeddings of every cosine grader.
+  const modelGraders = value.filter((g: Obj) => MODEL_GRADER_TYPES.has(g['type'] as string));
+  if (modelGraders.length > 1) throw invalidArgument('testing_criteria: at most one score_model or label_model grader per eval on this server');
+  if (modelGraders.length === 1 && similarityMetricsOf(value as Grader[]).has('cosine')) {
+    throw invalidArgument('testing_criteria: a model grader and a cosine text_similarity each call a model per item, and this server makes one call per item: put them in separate evals');
   }
   return value as Grader[];
 }

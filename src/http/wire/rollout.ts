@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompletionParams, RolloutInput, RolloutSettings } from '../../domain/rollout.js';
+import { ROLLOUT_APIS, type CompletionParams, type RolloutInput, type RolloutSettings } from '../../domain/rollout.js';
 
 /**
  * `evaluationJob.rollout` (a Tally extension, docs/api.md): call a model for every row before
@@ -16,6 +16,7 @@ const completionParamsSchema = z.strictObject({
 });
 
 export const rolloutSchema = z.strictObject({
+  api: z.enum(ROLLOUT_APIS).optional(),
   baseUrl: z.string().max(2048).optional(),
   model: z.string().max(512).optional(),
   apiKeySecret: z.string().max(256).optional(),
@@ -32,7 +33,7 @@ type WireRollout = z.infer<typeof rolloutSchema>;
 export function toRolloutInput(wire: WireRollout): RolloutInput {
   const { extra_body: extraBody, ...named } = wire.completionParams ?? {};
   const input: RolloutInput = {
-    baseUrl: wire.baseUrl, model: wire.model, apiKeySecret: wire.apiKeySecret, numRuns: wire.numRuns,
+    api: wire.api, baseUrl: wire.baseUrl, model: wire.model, apiKeySecret: wire.apiKeySecret, numRuns: wire.numRuns,
     maxConcurrentRollouts: wire.maxConcurrentRollouts, maxRetries: wire.maxRetries, passThreshold: wire.passThreshold,
     requestTimeoutMs: wire.requestTimeoutSeconds === undefined ? undefined : wire.requestTimeoutSeconds * 1000,
     params: dropUndefined({ ...named, extraBody }) as CompletionParams,
@@ -43,7 +44,7 @@ export function toRolloutInput(wire: WireRollout): RolloutInput {
 export function toWireRollout(r: RolloutSettings): Record<string, unknown> {
   const { extraBody, ...named } = r.params;
   return {
-    baseUrl: r.baseUrl, model: r.model, apiKeySecret: r.apiKeySecret,
+    api: r.api ?? 'chat.completions', baseUrl: r.baseUrl, model: r.model, apiKeySecret: r.apiKeySecret,
     completionParams: { ...named, ...(extraBody ? { extra_body: extraBody } : {}) },
     numRuns: r.numRuns, maxConcurrentRollouts: r.maxConcurrentRollouts, requestTimeoutSeconds: r.requestTimeoutMs / 1000,
     maxRetries: r.maxRetries, passThreshold: r.passThreshold,

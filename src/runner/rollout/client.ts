@@ -1,13 +1,14 @@
 /**
- * One chat completion against an OpenAI-compatible endpoint, with a per-request timeout and
- * retries. It runs in the worker, never in the sandbox (which stays offline). Node's fetch keeps
- * connections alive and opens as many per origin as there are requests in flight.
+ * One call of an OpenAI-compatible endpoint (a chat completion, or embeddings), with a
+ * per-request timeout and retries. It runs in the worker, never in the sandbox (which stays
+ * offline). Node's fetch keeps connections alive and opens as many per origin as there are
+ * requests in flight.
  */
 import { coerceError } from '../../domain/errors.js';
 import { sleep, type RateLimiter } from './limits.js';
 
 export interface CompletionRequest {
-  /** `<baseUrl>/chat/completions` */
+  /** `<baseUrl>/chat/completions` or `<baseUrl>/embeddings` */
   url: string;
   /** Sent as the bearer token; '' for none. */
   apiKey: string;
@@ -24,14 +25,27 @@ export interface RetryPolicy {
   rateLimiter?: RateLimiter;
 }
 
-export type CompletionOutcome =
-  | { ok: true; message: Record<string, unknown>; finishReason: string | null; promptTokens: number; completionTokens: number; latencyMs: number; attempts: number }
-  | { ok: false; error: string; attempts: number; latencyMs: number };
+export interface Completion {
+  message: Record<string, unknown>;
+  finishReason: string | null;
+  promptTokens: number;
+  completionTokens: number;
+}
 
-type Attempt =
-  | { kind: 'ok'; message: Record<string, unknown>; finishReason: string | null; promptTokens: number; completionTokens: number }
-  | { kind: 'retry'; error: string; retryAfterMs?: number }
-  | { kind: 'fatal'; error: string };
+export interface Embeddings {
+  /** One vector per input text, in the order of the request's `input`. */
+  vectors: number[][];
+  promptTokens: number;
+}
+
+export type CallOutcome<T> = ({ ok: true } & T & { latencyMs: number; attempts: number }) | { ok: false; error: string; attempts: number; latencyMs: number };
+export type CompletionOutcome = CallOutcome<Completion>;
+export type EmbeddingsOutcome = CallOutcome<Embeddings>;
+
+/** A 200's body read: what the call gave, or why it is worth another try (a malformed body). */
+type Parsed<T> = ({ kind: 'ok' } & T) | { kind: 'retry'; error: string; retryAfterMs?: number };
+
+type Attempt<T> = Parsed<T> | { kind: 'fatal'; error: string };
 
 /**
  * Sends the request until it succeeds, fails in a way no retry can fix (a 4xx other than 429), or
@@ -39,14 +53,19 @@ type Attempt =
  * after the endpoint's Retry-After when it sends one, else an exponential backoff with jitter.
  * Throws only when `signal` aborts (the job was cancelled): nothing of the chunk is kept then.
  */
-export async function complete(request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal): Promise<CompletionOutcome> {
+export const complete = (request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal): Promise<CompletionOutcome> => call(request, policy, signal, parseCompletion);
+
+/** The same for `<baseUrl>/embeddings`: the vectors of the request's `input` texts. */
+export const embed = (request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal): Promise<EmbeddingsOutcome> => call(request, policy, signal, parseEmbeddings);
+
+async function call<T>(request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal, parse: (text: string) => Parsed<T>): Promise<CallOutcome<T>> {
   const { maxRetries, baseDelayMs = 500, maxDelayMs = 60_000 } = policy;
   for (let attempt = 1; ; attempt++) {
     await policy.rateLimiter?.take(signal);
     const started = performance.now();
-    const outcome = await attemptOnce(request, policy.timeoutMs, signal);
+    const outcome = await attemptOnce(request, policy.timeoutMs, signal, parse);
     const latencyMs = Math.round(performance.now() - started);
-    if (outcome.kind === 'ok') return { ok: true, ...withoutKind(outcome), latencyMs, attempts: attempt };
+    if (outcome.kind === 'ok') return { ok: true, ...withoutKind(outcome), latencyMs, attempts: attempt } as CallOutcome<T>;
     if (outcome.kind === 'fatal' || attempt > maxRetries) {
       const tried = attempt > 1 ? ` (after ${attempt} attempts)` : '';
       return { ok: false, error: `${outcome.error}${tried}`, attempts: attempt, latencyMs };
@@ -60,7 +79,7 @@ function withoutKind<T extends { kind: string }>({ kind: _, ...rest }: T): Omit<
   return rest;
 }
 
-async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+async function attemptOnce<T>(request: CompletionRequest, timeoutMs: number, signal: AbortSignal, parse: (text: string) => Parsed<T>): Promise<Attempt<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
   // One controller per attempt, unlinked when it ends: AbortSignal.timeout and AbortSignal.any
@@ -79,7 +98,7 @@ async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal
     const response = await fetch(request.url, { method: 'POST', headers, body: JSON.stringify(request.body), signal: attempt.signal });
     // Read to the end whatever the status: the connection goes back to the pool only then.
     const text = await response.text();
-    if (response.ok) return parseCompletion(text);
+    if (response.ok) return parse(text);
     const detail = `HTTP ${response.status} from ${request.url}: ${errorMessageOf(text)}`;
     if (response.status === 429 || response.status >= 500) return { kind: 'retry', error: detail, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
     return { kind: 'fatal', error: detail };
@@ -95,20 +114,15 @@ async function attemptOnce(request: CompletionRequest, timeoutMs: number, signal
   }
 }
 
-function parseCompletion(text: string): Attempt {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { kind: 'retry', error: `the endpoint answered 200 with a body that is not JSON: ${excerpt(text)}` };
-  }
+function parseCompletion(text: string): Parsed<Completion> {
+  const body = parseJson(text);
+  if (body instanceof Error) return { kind: 'retry', error: body.message };
   const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as { message?: unknown; finish_reason?: unknown } | undefined;
   const message = choice?.message;
   if (!message || typeof message !== 'object' || Array.isArray(message)) {
     return { kind: 'retry', error: `the endpoint answered 200 without choices[0].message: ${excerpt(text)}` };
   }
-  const usage = ((body as { usage?: Record<string, unknown> }).usage ?? {});
-  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const usage = usageOf(body);
   return {
     kind: 'ok',
     message: { role: 'assistant', ...(message as Record<string, unknown>) },
@@ -117,6 +131,35 @@ function parseCompletion(text: string): Attempt {
     completionTokens: count(usage['completion_tokens']),
   };
 }
+
+/** `{data: [{index, embedding: number[]}], usage}`, the vectors put back in input order by `index`. */
+function parseEmbeddings(text: string): Parsed<Embeddings> {
+  const body = parseJson(text);
+  if (body instanceof Error) return { kind: 'retry', error: body.message };
+  const data = (body as { data?: unknown } | null)?.data;
+  const items = Array.isArray(data) ? (data as { index?: unknown; embedding?: unknown }[]) : [];
+  const vectors: number[][] = [];
+  for (const [at, item] of items.entries()) {
+    const index = typeof item?.index === 'number' ? item.index : at;
+    if (!Array.isArray(item?.embedding) || !item.embedding.every((x) => typeof x === 'number' && Number.isFinite(x)) || vectors[index] !== undefined) {
+      return { kind: 'retry', error: `the endpoint answered 200 without a vector of numbers in data[${at}].embedding: ${excerpt(text)}` };
+    }
+    vectors[index] = item.embedding as number[];
+  }
+  if (items.length === 0 || vectors.length !== items.length) return { kind: 'retry', error: `the endpoint answered 200 without data[].embedding for each input: ${excerpt(text)}` };
+  return { kind: 'ok', vectors, promptTokens: count(usageOf(body)['prompt_tokens']) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return new Error(`the endpoint answered 200 with a body that is not JSON: ${excerpt(text)}`);
+  }
+}
+
+const usageOf = (body: unknown): Record<string, unknown> => ((body as { usage?: Record<string, unknown> } | null)?.usage ?? {});
+const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null): number | undefined {

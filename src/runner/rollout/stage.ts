@@ -1,13 +1,14 @@
 /**
  * The rollout stage of a chunk, between prepare and score: every input row is sent to the job's
  * model endpoint `numRuns` times, and each answer becomes a row to score (the row with the
- * assistant message appended to its messages and what the call did under `rollout`).
+ * assistant message appended to its messages and what the call did under `rollout`). A job whose
+ * rollout calls `embeddings` sends each row's `embedding_input` texts in one request instead.
  */
 import { setMaxListeners } from 'node:events';
-import { outputIndexOf, seedOfRun, type RolloutSettings, type RolloutStat } from '../../domain/rollout.js';
+import { cosineSimilarity, outputIndexOf, seedOfRun, type RolloutSettings, type RolloutStat } from '../../domain/rollout.js';
 import type { SecretEnv } from '../../services/secrets.js';
 import type { PreparedChunk } from '../chunk-runner.js';
-import { complete, type CompletionOutcome } from './client.js';
+import { complete, embed, type CompletionOutcome, type EmbeddingsOutcome } from './client.js';
 import { RateLimiter, Semaphore } from './limits.js';
 
 /** One run of one input row, ready to score; `error` when its rollout failed after its retries. */
@@ -116,19 +117,22 @@ export function createRolloutStage({ secretEnv, rateLimits, recordProgress }: Ro
       const apiKey = settings.apiKeySecret ? (await secretEnv(chunk.job.accountId))[settings.apiKeySecret] : '';
       const key = `${chunk.job.accountId}/${chunk.job.id}`;
       const { semaphore, signal, done } = shareOf(key, settings.maxConcurrentRollouts, chunkSignal);
-      const call = async (body: Record<string, unknown>): Promise<CompletionOutcome> => {
+      const policy = { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) };
+      const send = async <T extends CompletionOutcome | EmbeddingsOutcome>(request: (key: string) => Promise<T>): Promise<T | { ok: false; error: string; attempts: number; latencyMs: number }> => {
         if (apiKey === undefined) return { ok: false, error: `the account has no secret "${settings.apiKeySecret}" (rollout.apiKeySecret)`, attempts: 0, latencyMs: 0 };
         await semaphore.acquire();
         try {
-          const outcome = await complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) }, signal);
+          const outcome = await request(apiKey);
           progress.count(chunk.job.accountId, chunk.job.id, key);
           return outcome;
         } finally {
           semaphore.release();
         }
       };
+      const call = (body: Record<string, unknown>) => send((apiKey) => complete({ url: completionsUrl(settings.baseUrl), apiKey, body }, policy, signal));
+      const callEmbeddings = (body: Record<string, unknown>) => send((apiKey) => embed({ url: embeddingsUrl(settings.baseUrl), apiKey, body }, policy, signal));
       try {
-        const perRow = chunk.input.map((row) => rolloutRow(row, settings, call));
+        const perRow = chunk.input.map((row) => (settings.api === 'embeddings' ? embedRow(row, settings, callEmbeddings) : rolloutRow(row, settings, call)));
         return (await Promise.all(perRow)).flat();
       } catch (error: unknown) {
         if (signal.aborted) return 'stopped';
@@ -142,6 +146,7 @@ export function createRolloutStage({ secretEnv, rateLimits, recordProgress }: Ro
 }
 
 export const completionsUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+export const embeddingsUrl = (baseUrl: string) => `${baseUrl.replace(/\/+$/, '')}/embeddings`;
 
 /** The row's `numRuns` rollouts, in run order. */
 async function rolloutRow(
@@ -187,6 +192,51 @@ function rolledRow(row: Record<string, unknown>, idx: number, run: number, setti
     error: outcome.ok ? null : outcome.error,
   };
   const rolled: RolledRow = { idx: outputIndexOf(idx, run, settings.numRuns), data: JSON.stringify(out), stat };
+  if (!outcome.ok) rolled.error = outcome.error;
+  return rolled;
+}
+
+/**
+ * One embeddings request for the row's `embedding_input` texts. With `embedding_pairs` ([i, j]
+ * index pairs) the row keeps the cosine similarity of each pair under `rollout.cosine`, not the
+ * vectors (thousands of numbers a text, stored with every output row); without, the vectors.
+ */
+async function embedRow(
+  input: { idx: number; data: string },
+  settings: RolloutSettings,
+  call: (body: Record<string, unknown>) => Promise<EmbeddingsOutcome>,
+): Promise<RolledRow[]> {
+  const row = JSON.parse(input.data) as Record<string, unknown>;
+  const texts = row['embedding_input'];
+  const pairs = row['embedding_pairs'];
+  const fail = (error: string) => [embeddedRow(row, input.idx, settings, { ok: false, error, attempts: 0, latencyMs: 0 })];
+  if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string')) return fail('the row has no "embedding_input" list of strings to embed');
+  if (pairs !== undefined && !(Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((i) => Number.isInteger(i) && i >= 0 && i < texts.length)))) {
+    return fail('"embedding_pairs" must be a list of [i, j] indexes into "embedding_input"');
+  }
+  const outcome = await call({ ...settings.params.extraBody, model: settings.model, input: texts });
+  const wrong = !outcome.ok ? undefined
+    : outcome.vectors.length !== texts.length ? `the endpoint answered ${outcome.vectors.length} vectors for ${texts.length} texts`
+    : new Set(outcome.vectors.map((v) => v.length)).size !== 1 ? 'the endpoint answered vectors of different lengths'
+    : undefined;
+  if (wrong) return [embeddedRow(row, input.idx, settings, { ok: false, error: wrong, attempts: outcome.attempts, latencyMs: outcome.latencyMs })];
+  return [embeddedRow(row, input.idx, settings, outcome, pairs as [number, number][] | undefined)];
+}
+
+function embeddedRow(row: Record<string, unknown>, idx: number, settings: RolloutSettings, outcome: EmbeddingsOutcome, pairs?: [number, number][]): RolledRow {
+  const stat: RolloutStat = { run: 0, promptTokens: outcome.ok ? outcome.promptTokens : 0, completionTokens: 0, latencyMs: outcome.latencyMs, failed: !outcome.ok };
+  const out: Record<string, unknown> = { ...row };
+  const result = !outcome.ok ? {} : pairs ? { cosine: pairs.map(([i, j]) => cosineSimilarity(outcome.vectors[i]!, outcome.vectors[j]!)) } : { embeddings: outcome.vectors };
+  out['rollout'] = {
+    run: 0,
+    model: settings.model,
+    ...result,
+    usage: { prompt_tokens: stat.promptTokens, completion_tokens: 0 },
+    latency_ms: outcome.latencyMs,
+    attempts: outcome.attempts,
+    error: outcome.ok ? null : outcome.error,
+  };
+  const rolled: RolledRow = { idx, data: JSON.stringify(out), stat };
   if (!outcome.ok) rolled.error = outcome.error;
   return rolled;
 }

@@ -94,3 +94,43 @@ export function graderCallJob(grader: Grader, items: RunItem[], models: ModelEnd
   const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
   return { rows, rollout };
 }
+
+/** Where each cosine grader is in the eval: its name, or `multi.key` for one inside a multi (graders.py finds its score by it). */
+export function cosineGradersOf(graders: readonly Grader[]): { key: string; grader: Grader }[] {
+  const found: { key: string; grader: Grader }[] = [];
+  const isCosine = (g: Obj) => g['type'] === 'text_similarity' && g['evaluation_metric'] === 'cosine';
+  for (const grader of graders) {
+    if (isCosine(grader)) found.push({ key: grader.name, grader });
+    if (grader.type === 'multi') for (const [key, sub] of Object.entries(grader['graders'] as Obj)) if (isCosine(sub as Obj)) found.push({ key: `${grader.name}.${key}`, grader: sub as Grader });
+  }
+  return found;
+}
+
+/**
+ * A jsonl run of an eval with cosine graders: each item's texts (every cosine grader's input and
+ * reference, filled from the item and its sample) go to the embeddings endpoint the operator
+ * mapped the embedding model to, in one request an item; the rollout step keeps the cosine of each
+ * grader's pair (`embedding_pairs`), and the sandbox reads its grader's under `tally_cosine`.
+ */
+export function cosineCallJob(graders: readonly Grader[], items: RunItem[], models: ModelEndpoints, embeddingModel: string): { rows: RunItem[]; rollout: RolloutInput } {
+  const endpoint = models[embeddingModel];
+  if (!endpoint) throw failedPrecondition(`testing_criteria: cosine needs an embeddings endpoint: the operator maps the embedding model "${embeddingModel}" to one in openaiModels`);
+  const cosines = cosineGradersOf(graders);
+  const rows = items.map((item, i) => {
+    const scope = { item: item.item, sample: sampleScope(item.sample) };
+    const texts: string[] = [];
+    const pairs: [number, number][] = [];
+    const cosine: Record<string, number> = {};
+    const indexOf = (text: string) => (texts.includes(text) ? texts.indexOf(text) : texts.push(text) - 1);
+    for (const { key, grader } of cosines) {
+      const [given, reference] = (['input', 'reference'] as const).map((field) => {
+        const rendered = renderTemplate(grader[field] as string, scope);
+        if ('problem' in rendered) throw invalidArgument(`data_source.source: item ${i}: grader "${key}" ${field}: ${rendered.problem}`);
+        return rendered.text;
+      });
+      cosine[key] = pairs.push([indexOf(given!), indexOf(reference!)]) - 1;
+    }
+    return { ...item, embedding_input: texts, embedding_pairs: pairs, tally_cosine: cosine, tally_rollout: 'embeddings' };
+  });
+  return { rows, rollout: { api: 'embeddings', baseUrl: endpoint.baseUrl, model: endpoint.model ?? embeddingModel, params: {}, ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) } };
+}

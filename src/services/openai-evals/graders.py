@@ -174,21 +174,31 @@ _meteor = []
 
 def debian_wordnet():
     import io
+    import os
     import warnings
     import nltk
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
+    from nltk.data import SeekableUnicodeStreamReader
 
     lexnames = "".join("%02d\t%s\t%d\n" % (i, name, _LEX_CATEGORY[name.split(".")[0]]) for i, name in enumerate(LEXNAMES))
+    names = set(os.listdir(WORDNET_DIR))
 
     class DebianWordNet(WordNetCorpusReader):
+        # Opened here, not through nltk's path checks: inside the sandbox the host's root-owned,
+        # read-only files belong to "another account", which nltk refuses; these are WordNet's
+        # plain-text data files, from a fixed system directory only root can write.
         def open(self, fileid):
-            return io.StringIO(lexnames) if fileid == "lexnames" else super().open(fileid)
+            if fileid == "lexnames":
+                return io.StringIO(lexnames)
+            if fileid not in names:
+                raise FileNotFoundError("%s/%s" % (WORDNET_DIR, fileid))
+            return SeekableUnicodeStreamReader(open(os.path.join(WORDNET_DIR, fileid), "rb"), "utf8")
 
         def map_wn(self, version="wordnet"):
             return None  # this is WordNet 3.0 itself: nothing to map
 
     if WORDNET_DIR not in nltk.data.path:
-        nltk.data.path.append(WORDNET_DIR)
+        nltk.data.path.append(WORDNET_DIR)  # the reader's root must be one of nltk's data paths
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "multilingual functions are not available": not used
         return DebianWordNet(WORDNET_DIR, None)
@@ -206,9 +216,21 @@ def meteor(hypothesis, reference):
     return _meteor[0](hypothesis, reference)
 
 
-def text_similarity(spec, scope):
-    given, reference = render(spec["input"], scope), render(spec["reference"], scope)
+def cosine(scope, key):
+    """The cosine similarity of this grader's input and reference: the server filled both texts
+    and the rollout step embedded them (the sandbox has no network), keeping each pair's cosine."""
+    cosines, pair = scope.get("cosine"), (scope.get("cosine_pairs") or {}).get(key)
+    if not isinstance(cosines, list) or not isinstance(pair, int) or not 0 <= pair < len(cosines):
+        raise GraderError("no embeddings for grader %r (the embeddings call gave none)" % key)
+    return float(cosines[pair])
+
+
+def text_similarity(spec, scope, key):
     metric = spec["evaluation_metric"]
+    if metric == "cosine":
+        score = cosine(scope, key)
+        return score, "cosine = %.6g" % score
+    given, reference = render(spec["input"], scope), render(spec["reference"], scope)
     if metric == "fuzzy_match":
         score = indel_similarity(given, reference)
     elif metric == "bleu":
@@ -322,7 +344,7 @@ def eval_formula(node, values):
 
 
 def multi_grader(spec):
-    subs = {name: scorer_of(sub) for name, sub in spec["graders"].items()}
+    subs = {name: scorer_of(sub, "%s.%s" % (spec["name"], name)) for name, sub in spec["graders"].items()}
     tree = ast.parse(spec["calculate_output"], mode="eval")
 
     def run(scope):
@@ -335,12 +357,13 @@ def multi_grader(spec):
 # ------------------------------------------------------------------ entry points
 
 
-def scorer_of(spec):
+def scorer_of(spec, key):
+    """`key` names the grader in the eval: its name, or multi.key inside a multi."""
     kind = spec["type"]
     if kind == "string_check":
         return lambda scope: string_check(spec, scope)
     if kind == "text_similarity":
-        return lambda scope: text_similarity(spec, scope)
+        return lambda scope: text_similarity(spec, scope, key)
     if kind == "python":
         return python_grader(spec)
     if kind == "multi":
@@ -355,14 +378,17 @@ def scorer_of(spec):
 def make_grader(spec):
     """A legacy-contract criterion function: the row is {item, sample}; a grader that raises gives
     an invalid score (the item counts as errored) with the error as the reason."""
-    scorer = scorer_of(spec)
+    scorer = scorer_of(spec, spec["name"])
 
     def evaluate(messages=None, ground_truth=None, tools=None, **row):
         rollout = row.get("rollout")
-        judged = row.get("tally_rollout") == "grader"
-        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"), rollout, judged)}
-        if judged and isinstance(rollout, dict) and isinstance(rollout.get("message"), dict):
+        # The rollout step called a grader's model or the embeddings endpoint: not a sample.
+        called = row.get("tally_rollout")
+        scope = {"item": row.get("item") or {}, "sample": sample_of(row.get("sample"), rollout, called in ("grader", "embeddings"))}
+        if called == "grader" and isinstance(rollout, dict) and isinstance(rollout.get("message"), dict):
             scope["grader_answer"] = rollout["message"].get("content")
+        if called == "embeddings" and isinstance(rollout, dict):
+            scope["cosine"], scope["cosine_pairs"] = rollout.get("cosine"), row.get("tally_cosine")
         try:
             score, reason = scorer(scope)
         except Exception as error:  # the user's grade() or a template: this item's result, not the job's

@@ -14,16 +14,21 @@ export interface OpenAiEvalServices {
   outputItems: OutputItemService;
 }
 
+/** The model cosine embeds with unless the operator names another (OpenAI's own cosine used it). */
+export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-large';
+
 /** Model names a `completions` run may name, and where each is sampled. */
 export type ModelEndpoints = Record<string, { baseUrl: string; model?: string | undefined; apiKeySecret?: string | undefined }>;
 
 export function createOpenAiEvalServices(
   store: Store,
   deps: { evaluators: EvaluatorService; datasets: DatasetService; jobs: JobService },
-  { models = {}, graders = {} }: { models?: ModelEndpoints | undefined; graders?: GraderAvailability | undefined } = {},
+  { models = {}, embeddingModel = DEFAULT_EMBEDDING_MODEL }: { models?: ModelEndpoints | undefined; embeddingModel?: string | undefined } = {},
+  { meteor = false }: { meteor?: boolean | undefined } = {},
 ): OpenAiEvalServices {
+  const graders: GraderAvailability = { meteor, cosineModel: models[embeddingModel] ? embeddingModel : undefined };
   const evals = createEvalService(store, { ...deps, graders });
-  const runs = createRunService(store, { evals, datasets: deps.datasets, jobs: deps.jobs, models });
+  const runs = createRunService(store, { evals, datasets: deps.datasets, jobs: deps.jobs, models, embeddingModel });
   return { evals, runs, outputItems: createOutputItemService(store, runs) };
 }
 

@@ -35,14 +35,15 @@ function itemOf(run: RunView, index: number, data: string, result: { isScoreVali
   const row = JSON.parse(data) as { item?: Record<string, unknown>; sample?: Record<string, unknown>; messages?: unknown[]; rollout?: Record<string, unknown>; tally_rollout?: string; evaluation_result?: { reason?: string | null; metrics?: Record<string, Metric> } };
   const graders = run.eval.eval.testing_criteria as Grader[];
   const metrics = row.evaluation_result?.metrics ?? {};
-  // In a run with a model grader the rollout step called the grader's model, not a sampled model.
-  const judged = row.tally_rollout === 'grader';
+  // In a run with a model grader (or cosine graders) the rollout step called the grader's model (or
+  // the embeddings endpoint), not a sampled model.
+  const judged = row.tally_rollout === 'grader' || row.tally_rollout === 'embeddings';
   const results = graders.map((g): GraderResult => {
     const metric = metrics[g.name] ?? {};
     const score = typeof metric.score === 'number' ? metric.score : 0;
     // Each grader's own validity: one grader's error leaves the others' results standing.
     const valid = g.name in metrics ? metric.is_score_valid !== false : result.isScoreValid;
-    const sample = judged && MODEL_GRADER_TYPES.has(g.type)
+    const sample = row.tally_rollout === 'grader' && MODEL_GRADER_TYPES.has(g.type)
       ? { input: row.messages ?? [], output: row.rollout?.['message'] ? [row.rollout['message']] : [], usage: row.rollout?.['usage'] ?? null, error: row.rollout?.['error'] ?? null }
       : null;
     return { name: g.name, type: g.type, score, valid, passed: valid && passes(g, score), reason: metric.reason ?? row.evaluation_result?.reason ?? '', sample };

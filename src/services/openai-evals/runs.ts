@@ -8,7 +8,7 @@ import type { JobService } from '../jobs.js';
 import { readRowSet } from '../row-ingest.js';
 import { checkMetadata, openAiId, unixNow, type EvalService } from './evals.js';
 import { MODEL_GRADER_TYPES, type Grader } from '../../domain/graders/criteria.js';
-import { completionsJob, graderCallJob } from './completions.js';
+import { completionsJob, cosineCallJob, cosineGradersOf, graderCallJob } from './completions.js';
 import type { ModelEndpoints } from './index.js';
 import { checkRunItem, fileContentItems, jsonlBytes, type RunItem } from './run-items.js';
 import { summarize } from './summary.js';
@@ -41,7 +41,7 @@ function dataSourceOf(value: unknown): Record<string, unknown> & { source: Recor
   return source as Record<string, unknown> & { source: Record<string, unknown> };
 }
 
-export function createRunService(store: Store, deps: { evals: EvalService; datasets: DatasetService; jobs: JobService; models: ModelEndpoints }) {
+export function createRunService(store: Store, deps: { evals: EvalService; datasets: DatasetService; jobs: JobService; models: ModelEndpoints; embeddingModel: string }) {
   const view = async (record: OpenAiRunRecord, evalRecord?: OpenAiEvalRecord): Promise<RunView> => {
     const evalOf = evalRecord ?? (await deps.evals.get(record.accountId, record.evalId));
     const job = await store.jobs.get(record.accountId, record.jobId);
@@ -79,13 +79,16 @@ export function createRunService(store: Store, deps: { evals: EvalService; datas
   const inputOf = async (principal: Principal, evalRecord: OpenAiEvalRecord, dataSource: Record<string, unknown> & { source: Record<string, unknown> }, tallyId: string) => {
     const named = dataSource.source['type'] === 'file_id' ? await namedDataset(principal.accountId, dataSource.source, evalRecord) : undefined;
     const items = named?.items ?? fileContentItems(dataSource.source, evalRecord.eval.data_source_config);
-    const modelGrader = (evalRecord.eval.testing_criteria as Grader[]).find((g) => MODEL_GRADER_TYPES.has(g.type));
-    if (modelGrader && dataSource['type'] === 'completions') {
-      throw failedPrecondition(`data_source.type: this eval's grader "${modelGrader.name}" calls a model, and a completions run would need a second model call per item, which this server does not make yet; send the samples in a "jsonl" run`);
+    const graders = evalRecord.eval.testing_criteria as Grader[];
+    const modelGrader = graders.find((g) => MODEL_GRADER_TYPES.has(g.type));
+    const cosine = cosineGradersOf(graders)[0];
+    const caller = modelGrader ? `grader "${modelGrader.name}" calls a model` : cosine ? `grader "${cosine.key}" calls an embeddings model` : undefined;
+    if (caller && dataSource['type'] === 'completions') {
+      throw failedPrecondition(`data_source.type: this eval's ${caller}, and a completions run would need a second model call per item, which this server does not make yet; send the samples in a "jsonl" run`);
     }
-    if (named && dataSource['type'] === 'jsonl' && !modelGrader) return { datasetId: named.id, created: false, model: '', rollout: undefined };
+    if (named && dataSource['type'] === 'jsonl' && !caller) return { datasetId: named.id, created: false, model: '', rollout: undefined };
     const sampled = dataSource['type'] === 'completions' ? completionsJob(dataSource, items, deps.models) : undefined;
-    const judged = modelGrader ? graderCallJob(modelGrader, items, deps.models) : undefined;
+    const judged = modelGrader ? graderCallJob(modelGrader, items, deps.models) : cosine ? cosineCallJob(graders, items, deps.models, deps.embeddingModel) : undefined;
     await deps.datasets.create(principal, { datasetId: tallyId, dataset: { displayName: `items of OpenAI eval run ${tallyId}`, origin: {} } });
     await deps.datasets.upload(principal.accountId, tallyId, jsonlBytes(sampled?.rows ?? judged?.rows ?? items));
     return { datasetId: tallyId, created: true, model: sampled?.model ?? '', rollout: sampled?.rollout ?? judged?.rollout };
