@@ -29,16 +29,23 @@ function messagesOf(inputMessages: unknown, item: RunItem, index: number): { rol
   });
 }
 
-/** The sampling params in the rollout step's names (max_completion_tokens is its max_tokens). */
-function paramsOf(sampling: unknown): RolloutInput['params'] {
+/** Sampling params the chat-completions request carries as they are (OpenAI's names). */
+const PASSED_THROUGH = ['response_format', 'tools', 'reasoning_effort'] as const;
+const NUMBERS = ['temperature', 'top_p', 'max_completion_tokens', 'max_completions_tokens', 'seed'];
+
+/** The sampling params in the rollout step's names (max_completion_tokens is its max_tokens); any other is refused, naming it. */
+function paramsOf(sampling: unknown, field = 'data_source.sampling_params'): RolloutInput['params'] {
   const s = (sampling ?? {}) as Obj;
+  const unknown = Object.keys(s).filter((key) => !NUMBERS.includes(key) && !(PASSED_THROUGH as readonly string[]).includes(key));
+  if (unknown.length > 0) throw invalidArgument(`${field}.${unknown[0]}: not a sampling param this server sends (${[...NUMBERS, ...PASSED_THROUGH].join(', ')})`);
   const num = (key: string): number | undefined => {
     if (s[key] === undefined || s[key] === null) return undefined;
-    if (typeof s[key] !== 'number') throw invalidArgument(`data_source.sampling_params.${key}: must be a number`);
+    if (typeof s[key] !== 'number') throw invalidArgument(`${field}.${key}: must be a number`);
     return s[key];
   };
   const params = { temperature: num('temperature'), top_p: num('top_p'), max_tokens: num('max_completion_tokens') ?? num('max_completions_tokens'), seed: num('seed') };
-  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  const extraBody = Object.fromEntries(PASSED_THROUGH.filter((key) => s[key] !== undefined && s[key] !== null).map((key) => [key, s[key]]));
+  return { ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)), ...(Object.keys(extraBody).length ? { extraBody } : {}) };
 }
 
 /** The rows and the rollout of a `completions` run: the model must be one the operator configured. */
@@ -91,7 +98,7 @@ export function graderCallJob(grader: Grader, items: RunItem[], models: ModelEnd
     });
     return { ...item, messages, tally_rollout: 'grader' as const };
   });
-  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
+  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params'], `testing_criteria "${grader.name}".sampling_params`), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
   return { rows, rollout };
 }
 
