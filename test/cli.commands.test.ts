@@ -55,7 +55,8 @@ describe('the tally client commands against a real server', { timeout: 180_000 }
   const run = (...args: string[]) => tally(args, env);
 
   beforeAll(async () => {
-    t = await startTestServer('sqlite', { workerSlots: 2 });
+    // The exact-match evaluator is trivial: cache its rows all the same (scoreCacheMinRowMs), for the cache test.
+    t = await startTestServer('sqlite', { workerSlots: 2, scoreCacheMinRowMs: 0 });
     work = mkdtempSync(join(tmpdir(), 'tally-cli-'));
     env = { HOME: join(work, 'home'), TALLY_BASE_URL: t.url, TALLY_API_KEY: t.key };
     writeFileSync(join(work, 'math.jsonl'), jsonlFile(Array.from({ length: 30 }, (_, i) => row(i))));
@@ -138,6 +139,18 @@ describe('the tally client commands against a real server', { timeout: 180_000 }
     const got = JSON.parse((await run('job', 'get', 'first', '--json')).stdout) as { progress: { rowsDone: number } };
     expect(got.progress.rowsDone).toBe(30);
     expect((await run('job', 'list')).stdout).toMatch(/first\s+COMPLETED\s+exact\s+math\s+30\/30/);
+  });
+
+  it('says how many rows the score cache answered, and --no-cache scores every row again', async () => {
+    expect((await run('job', 'create', '--evaluator', 'exact', '--dataset', 'math', '--id', 'cold', '--watch')).code).toBe(0);
+    const warm = await run('job', 'create', '--evaluator', 'exact', '--dataset', 'math', '--id', 'warm', '--watch');
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.stdout).toMatch(/progress\s+30\/30 rows, 0 errors, 30 from the score cache/);
+    const fresh = await run('job', 'create', '--evaluator', 'exact', '--dataset', 'math', '--id', 'fresh', '--no-cache', '--watch');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).toMatch(/progress\s+30\/30 rows, 0 errors\n/);
+    const got = JSON.parse((await run('job', 'get', 'fresh', '--json')).stdout) as { settings: { cache: boolean }; progress: { rowsCached: number } };
+    expect(got).toMatchObject({ settings: { cache: false }, progress: { rowsCached: 0 } });
   });
 
   it('prints the server\'s message and exits 1 for a bad job; usage errors exit 2', async () => {

@@ -18,6 +18,7 @@ export function registerJobCommands(program: Command): void {
     .option('--id <jobId>', 'job id (default: generated)')
     .option('--display-name <name>', 'display name')
     .option('--watch', 'follow the job to its end and print its metrics')
+    .option('--no-cache', 'score every row again instead of answering unchanged rows from the score cache')
     .action(clientAction(async (context) => createJobCommand(context)));
   withClientOptions(job.command('list').description('list evaluation jobs')).action(clientAction(async (context) => {
     const jobs = await listAll(context, await context.api.path('evaluationJobs'), 'evaluationJobs');
@@ -62,6 +63,7 @@ async function createJobCommand(context: ClientContext): Promise<void> {
     dataset: options['dataset'] as string,
     outputDataset: options['outputDataset'] as string | undefined,
     displayName: options['displayName'] as string | undefined,
+    cache: options['cache'] !== false,
   });
   if (!options['watch']) return printJob(context, job);
   const finished = await watchJob(api, context.output, id);
@@ -76,6 +78,8 @@ export interface JobSpec {
   displayName?: string;
   /** The job's `rollout` (rollout-options.ts). */
   rollout?: Json;
+  /** false: the job's `settings.cache: false` (every row scored again). */
+  cache?: boolean;
 }
 
 export async function createJob(api: ApiClient, spec: JobSpec): Promise<Json> {
@@ -86,6 +90,7 @@ export async function createJob(api: ApiClient, spec: JobSpec): Promise<Json> {
   };
   if (spec.displayName) evaluationJob['displayName'] = spec.displayName;
   if (spec.rollout) evaluationJob['rollout'] = spec.rollout;
+  if (spec.cache === false) evaluationJob['settings'] = { cache: false };
   return api.call('POST', await api.path('evaluationJobs'), { evaluationJobId: spec.id, evaluationJob });
 }
 

@@ -13,6 +13,8 @@ interface Progress {
   recentRowsPerSecond?: number;
   rowsInFlight?: number;
   rolloutsDone?: number;
+  /** Rows answered from the score cache. */
+  rowsCached?: number;
 }
 
 export const shortState = (state: unknown) => String(state ?? '').replace(/^JOB_STATE_/, '');
@@ -25,7 +27,8 @@ export function progressText(id: string, job: Json): string {
   const inFlight = p.rowsInFlight ? `  ${p.rowsInFlight} in flight` : '';
   const rate = TERMINAL_STATES.has(String(job['state'])) ? p.rowsPerSecond : (p.recentRowsPerSecond ?? p.rowsPerSecond);
   const rollouts = p.rolloutsDone === undefined ? '' : `rollouts ${p.rolloutsDone}/${total}, scored `;
-  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors${inFlight}  ` +
+  const cached = p.rowsCached ? `  ${p.rowsCached} from cache` : '';
+  return `job ${id} ${shortState(job['state'])} ${bar(total ? done / total : 0)} ${rollouts}${done}/${total} rows  ${p.rowsErrored ?? 0} errors${cached}${inFlight}  ` +
     `${(rate ?? 0).toFixed(1)} rows/s  ${formatSeconds(p.estimatedSecondsLeft)} left`;
 }
 
@@ -79,7 +82,7 @@ export function jobSummary(job: Json): string {
 
 function progressLine(job: Json): string | undefined {
   const p = job['progress'] as Progress | undefined;
-  return p ? `${p.rowsDone ?? 0}/${p.rowsTotal ?? 0} rows, ${p.rowsErrored ?? 0} errors` : undefined;
+  return p ? `${p.rowsDone ?? 0}/${p.rowsTotal ?? 0} rows, ${p.rowsErrored ?? 0} errors${p.rowsCached ? `, ${p.rowsCached} from the score cache` : ''}` : undefined;
 }
 
 export function isSuccessful(job: Json): boolean {

@@ -133,6 +133,10 @@ export interface Progress {
   recentRowsPerSecond?: number;
   /** Tally: rows being scored right now (a single job's GET). */
   rowsInFlight?: number;
+  /** Tally: rows answered from the score cache. */
+  rowsCached?: number;
+  /** Tally: model calls finished, for a job with a rollout step. */
+  rolloutsDone?: number;
 }
 
 export interface Job {
@@ -149,6 +153,8 @@ export interface Job {
   outputStats?: string;
   progress?: Progress;
   leaderboardIds?: string[];
+  /** Tally: the evaluator revision the job ran (e.g. "v3"). */
+  evaluatorVersion?: string;
 }
 
 export interface Distribution {

@@ -129,7 +129,7 @@ export function LeaderboardDetail({ api, id }: { api: Api; id: string }) {
                 <VersusLeader standing={standings.get(j.name)} rank={page * 50 + i + 1} />
               </td>
               <td className="num">{fmtInt(j.metrics?.['row_count'])}</td>
-              <td className="small">{idOf(j.evaluator)}</td>
+              <td className="small">{idOf(j.evaluator)}{j.evaluatorVersion ? <span className="muted" data-testid="evaluator-version"> @{j.evaluatorVersion}</span> : null}</td>
               <td className="small">{idOf(j.inputDataset)}</td>
             </tr>
           ))}
