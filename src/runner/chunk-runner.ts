@@ -203,7 +203,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
     const raw = batch.map((r) => new RawJsonRow(r.data));
     // A group is one call of the evaluator: its time limit covers every row of it.
     const perRowTimeoutMs = grouped ? job.settings.perRowTimeoutMs * batch.length : job.settings.perRowTimeoutMs;
-    const batchOutcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads });
+    const batchOutcomes = await pool.scoreBatch(raw, { perRowTimeoutMs, signal, group: grouped, concurrency, threads, labels: batch.map((r) => r.idx) });
     if (signal.aborted) return 'stopped';
     batch.forEach((row, i) => {
       const scored = toScoredRow(batchOutcomes[i]);

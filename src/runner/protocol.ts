@@ -43,7 +43,7 @@ export type ParentMessage =
    * them one at a time). concurrency: rows in flight at once for an async evaluator; threads: a
    * thread pool's size for a sync one; timeout_ms: each row's own limit inside a concurrent batch.
    */
-  | { t: 'batch'; id: number; rows: readonly unknown[]; group?: boolean; careful?: boolean; concurrency?: number; threads?: number; timeout_ms?: number }
+  | { t: 'batch'; id: number; rows: readonly unknown[]; group?: boolean; careful?: boolean; concurrency?: number; threads?: number; timeout_ms?: number; labels?: readonly number[] }
   | { t: 'close' };
 
 /**

@@ -92,6 +92,14 @@ describe.skipIf(!available)('concurrent rows inside one sandbox process', () => 
     for (let i = 0; i < 6; i++) expect(run.logs).toContain(`row ${i}: first half of ${i} and the rest of ${i}\n`);
   });
 
+  it("tags a row's prints with its index in the job when the runner names them", async () => {
+    const labels = [40, 41, 42, 43, 44, 45];
+    const run = await score('async_main.py', rowsOf(6, () => ({ print: true })), { concurrency: 6, labels });
+    for (let i = 0; i < 6; i++) expect(run.logs).toContain(`row ${labels[i]}: first half of ${i} and the rest of ${i}\n`);
+    const threaded = await score('sync_main.py', rowsOf(4, () => ({ print: true })), { threads: 4, labels: [7, 8, 9, 10] });
+    for (let i = 0; i < 4; i++) expect(threaded.logs).toContain(`row ${7 + i}: row says ${i}\n`);
+  });
+
   it('a sync evaluator runs rows one at a time, or in `threads` threads; a hung row times out alone', async () => {
     const plain = await score('sync_main.py', rowsOf(5, () => ({ sleep: 0.01 })), { concurrency: 96 });
     expectScoredInOrder(plain.outcomes, 5);

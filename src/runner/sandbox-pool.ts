@@ -93,7 +93,7 @@ async function scoreAll(pool: SandboxPool, rows: readonly object[], options: Sco
   for (let round = 0; outcomes.length < rows.length && round <= 2 * rows.length + 2; round += 1) {
     if (options.signal?.aborted) break;
     const proc = await pool.retain();
-    const got = await proc.scoreBatch(rows.slice(outcomes.length), { ...options, careful });
+    const got = await proc.scoreBatch(rows.slice(outcomes.length), { ...options, careful, ...(options.labels ? { labels: options.labels.slice(outcomes.length) } : {}) });
     if (proc.state === 'ready') pool.release(proc);
     else await pool.kill(proc);
     const firstRetry = got.findIndex((o) => o.retry === true);

@@ -31,6 +31,8 @@ export interface ScoreBatchOptions {
   concurrency?: number;
   /** Threads scoring the rows of a sync evaluator at once. @default 0 (one row at a time) */
   threads?: number;
+  /** Each row's index in the job (its output row): a concurrent batch tags a row's prints `row <index>: `. @default its place in the batch */
+  labels?: readonly number[];
 }
 
 export interface SandboxProcess {
@@ -211,9 +213,10 @@ function runBatch(conn: Connection, request: BatchRequest, options: StartSandbox
 }
 
 /** A concurrent batch tells the child how many rows at once and each row's own time limit. */
-function concurrencyFields(request: BatchRequest): Partial<{ concurrency: number; threads: number; timeout_ms: number }> {
+function concurrencyFields(request: BatchRequest): Partial<{ concurrency: number; threads: number; timeout_ms: number; labels: readonly number[] }> {
   if (!request.concurrent) return {};
-  return { concurrency: request.concurrency ?? 1, threads: request.threads ?? 0, timeout_ms: request.perRowTimeoutMs };
+  const labels = request.labels?.length === request.rows.length ? { labels: request.labels } : {};
+  return { concurrency: request.concurrency ?? 1, threads: request.threads ?? 0, timeout_ms: request.perRowTimeoutMs, ...labels };
 }
 
 /** Applies a results/done frame to the outcomes; false when the frame is out of place. */

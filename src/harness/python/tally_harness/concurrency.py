@@ -40,16 +40,16 @@ def run_sequential(score_row, rows, add, careful, max_bytes):
 # ----------------------------------------------------------------------------- event loop
 
 
-def run_async(scorer, rows, add, limit, timeout_s, max_bytes, loops):
-    loops.run(async_rows(scorer.score_row_async, rows, add, limit, timeout_s, max_bytes))
+def run_async(scorer, rows, add, limit, timeout_s, max_bytes, loops, labels=None):
+    loops.run(async_rows(scorer.score_row_async, rows, add, limit, timeout_s, max_bytes, labels))
 
 
-async def async_rows(score_row_async, rows, add, limit, timeout_s, max_bytes):
+async def async_rows(score_row_async, rows, add, limit, timeout_s, max_bytes, labels):
     import asyncio
     results = [None] * len(rows)
     in_flight = set()
     next_start = next_emit = 0
-    with RowOutput() as output:
+    with RowOutput(labels) as output:
         async def one(i, row):
             output.begin(i)
             started = time.perf_counter()
@@ -156,9 +156,9 @@ class ThreadedBatch:
             return self.results[i], False
 
 
-def run_threaded(pool, score_row, rows, add, threads, timeout_s, max_bytes):
+def run_threaded(pool, score_row, rows, add, threads, timeout_s, max_bytes, labels=None):
     pool.ensure(threads)
-    with RowOutput() as output:
+    with RowOutput(labels) as output:
         batch = ThreadedBatch(score_row, rows, timeout_s, max_bytes, output)
         queued = 0
         for i in range(len(rows)):

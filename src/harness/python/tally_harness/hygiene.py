@@ -76,10 +76,12 @@ class RowTaggedStream:
 class RowOutput:
     """Installs row-tagged stdout/stderr for one concurrent batch and restores them after."""
 
-    def __init__(self):
+    def __init__(self, labels=None):
         import contextvars  # only concurrent batches need it
         self.current = contextvars.ContextVar("tally_row", default=None)
         self.streams = []
+        # A row's tag: its index in the job when the runner sent them, else its place in the batch.
+        self.label = (lambda i: labels[i]) if labels else (lambda i: i)
 
     def __enter__(self):
         self.saved = (sys.stdout, sys.stderr)
@@ -89,11 +91,11 @@ class RowOutput:
         return self
 
     def begin(self, row):
-        self.current.set(row)
+        self.current.set(self.label(row))
 
     def end(self, row):
         for stream in self.streams:
-            stream.end_row(row)
+            stream.end_row(self.label(row))
 
     def __exit__(self, *exc):
         sys.stdout, sys.stderr = self.saved

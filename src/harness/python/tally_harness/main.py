@@ -37,13 +37,15 @@ class Harness:
         concurrency = int(message.get("concurrency") or 1)
         threads = int(message.get("threads") or 0)
         timeout_s = float(message.get("timeout_ms") or DEFAULT_TIMEOUT_MS) / 1000
+        labels = message.get("labels")
+        labels = labels if isinstance(labels, list) and len(labels) == len(rows) else None
         # A careful batch pins a sudden death on one row: it runs them one at a time.
         if not careful and scorer.score_row_async is not None and concurrency > 1 and len(rows) > 1:
-            run_async(scorer, rows, add, concurrency, timeout_s, self.max_bytes, self.loops)
+            run_async(scorer, rows, add, concurrency, timeout_s, self.max_bytes, self.loops, labels)
         elif not careful and scorer.score_row_async is None and threads > 1 and len(rows) > 1:
             if self.threads is None:
                 self.threads = RowThreads()
-            run_threaded(self.threads, scorer.score_row, rows, add, threads, timeout_s, self.max_bytes)
+            run_threaded(self.threads, scorer.score_row, rows, add, threads, timeout_s, self.max_bytes, labels)
         else:
             run_sequential(scorer.score_row, rows, add, careful, self.max_bytes)
 
