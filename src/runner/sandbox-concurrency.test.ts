@@ -120,9 +120,10 @@ describe.skipIf(!available)('concurrent rows inside one sandbox process', () => 
     const batch = (badAt: number[], text: string) =>
       Array.from({ length: 10 }, (_, i) => new RawJsonRow(badAt.includes(i) ? text : JSON.stringify({ x: i, sleep: 0.01 })));
     for (const [name, text] of [['an integer of 5,000 digits', hugeInt], ['nesting 100,000 deep', deep]] as const) {
-      for (const file of ['sync_main.py', 'async_main.py']) {
-        it(`${name}, first, middle and last of a batch (${file})`, async () => {
-          const run = await score(file, batch([0, 5, 9], text), { concurrency: 4 });
+      const ways: [string, Partial<ScoreBatchOptions>][] = [['sync_main.py', {}], ['sync_main.py', { threads: 4 }], ['async_main.py', { concurrency: 4 }]];
+      for (const [file, options] of ways) {
+        it(`${name}, first, middle and last of a batch (${file} ${JSON.stringify(options)})`, async () => {
+          const run = await score(file, batch([0, 5, 9], text), options);
           expectScoredInOrder(run.outcomes, 10, [0, 5, 9]);
           for (const i of [0, 5, 9]) {
             expect(kindOf(run.outcomes[i])).toBe('exception');

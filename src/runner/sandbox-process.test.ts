@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandboxLauncher, detectBubblewrap, type SandboxLimits } from '../sandbox/index.js';
 import { pidsOfUidRange, privateUidRange } from '../sandbox/test-support.js';
-import type { HarnessManifest } from './protocol.js';
+import { RawJsonRow, type HarnessManifest } from './protocol.js';
 import { SandboxStartError } from './sandbox-errors.js';
 import { createSandboxPool } from './sandbox-pool.js';
 import { startSandboxProcess, type RowOutcome, type SandboxProcess } from './sandbox-process.js';
@@ -229,6 +229,13 @@ describe.skipIf(!available)('sandbox process', () => {
     const group = await start('entry-point', { contract: 'entry_point', root, path: 'test_x.py', func: 'test_group', mode: 'groupwise' });
     expect(await group.scoreBatch(rows, { perRowTimeoutMs: 5_000, group: true })).toMatchObject([
       { ok: true, result: { score: 0.5 } },
+      { ok: true, result: { score: 1 } },
+    ]);
+    // A row Python cannot decode is an error of its own; the group call scores the others.
+    const undecodable = new RawJsonRow(`{"messages": [], "n": ${'9'.repeat(5000)}}`);
+    expect(await group.scoreBatch([rows[0]!, undecodable, rows[1]!], { perRowTimeoutMs: 5_000, group: true })).toMatchObject([
+      { ok: true, result: { score: 0.5 } },
+      { ok: false, error: { kind: 'exception', message: expect.stringMatching(/could not be decoded/) } },
       { ok: true, result: { score: 1 } },
     ]);
     await group.close();
