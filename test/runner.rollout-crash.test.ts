@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabaseUrl } from './support/databases.js';
+import { freshDatabaseUrl, STORE_KINDS } from './support/databases.js';
 import { startModelServer, type ModelServer } from './support/model-server.js';
 import { apiClient, startTally, until, type TallyProcess } from './support/processes.js';
 
@@ -11,7 +11,7 @@ const ROWS = 600;
 const EVALUATE = 'def evaluate(messages, ground_truth=None, **kw):\n    return float(messages[-1]["content"] == ground_truth)\n';
 
 /** kill -9 mid-job: the rollouts of rows written before the kill are never sent again. */
-describe('rollout crash and resume', () => {
+describe.each(STORE_KINDS)('rollout crash and resume on %s', (kind) => {
   const processes: TallyProcess[] = [];
   let model: ModelServer | undefined;
   afterAll(async () => {
@@ -22,7 +22,7 @@ describe('rollout crash and resume', () => {
   it('resumes without re-sending a finished row and gives every row exactly once', async () => {
     model = await startModelServer({ latencyMs: 100 });
     const env = {
-      TALLY_DATA_DIR: mkdtempSync(join(tmpdir(), 'tally-rollout-crash-')), TALLY_DATABASE_URL: await freshDatabaseUrl('sqlite'), TALLY_PORT: '0',
+      TALLY_DATA_DIR: mkdtempSync(join(tmpdir(), 'tally-rollout-crash-')), TALLY_DATABASE_URL: await freshDatabaseUrl(kind), TALLY_PORT: '0',
       TALLY_API_KEY: KEY, TALLY_ACCOUNT_ID: 'acme', TALLY_ENV_DIR: join(tmpdir(), 'tally-test-envs'), TALLY_LEASE_SECONDS: '2', TALLY_WORKER_SLOTS: '1',
     };
     const serve = () => startTally(['serve'], env, /listening on (\S+)/);
