@@ -102,6 +102,35 @@ describe.each(STORE_KINDS)('slow evaluators on %s', (kind) => {
     expect(overlapping).toBeGreaterThan(20);
   });
 
+  it('a slow job\'s progress shows the rows in flight, the recent pace and the time left at that pace', async () => {
+    t = await startTestServer(kind, { workerSlots: 2 });
+    await evaluator('slow', SYNC_EVALUATOR);
+    await dataset('slow-rows', rows(120, { wait: 0.1 }));
+    const created = await t.call('POST', `/v1/${a()}/evaluationJobs`, {
+      body: { evaluationJobId: 'watched', evaluationJob: { evaluator: `${a()}/evaluators/slow`, inputDataset: `${a()}/datasets/slow-rows`, outputDataset: `${a()}/datasets/watched-out`, settings: { chunkRows: 10 } } },
+    });
+    expect(created.status, created.text).toBe(200);
+    type Progress = { rowsTotal: number; rowsDone: number; rowsInFlight?: number; recentRowsPerSecond?: number; estimatedSecondsLeft: number | null };
+    const seen: Progress[] = [];
+    for (let state = ''; state !== 'JOB_STATE_COMPLETED'; await new Promise((r) => setTimeout(r, 200))) {
+      const job = (await t.call('GET', `/v1/${a()}/evaluationJobs/watched`)).json;
+      state = job['state'] as string;
+      expect(state).not.toBe('JOB_STATE_FAILED');
+      if (state === 'JOB_STATE_RUNNING') seen.push(job['progress'] as Progress);
+    }
+    // Two slots score a 10-row chunk each: rows in flight while it runs, never more than are left.
+    expect(seen.some((p) => (p.rowsInFlight ?? 0) > 0)).toBe(true);
+    for (const p of seen) expect(p.rowsInFlight ?? 0).toBeLessThanOrEqual(p.rowsTotal - p.rowsDone);
+    // Once two seconds were seen: about 20 rows/s (2 slots, 100 ms a row), and the time left from it.
+    const paced = seen.filter((p) => p.recentRowsPerSecond !== undefined && p.rowsDone < p.rowsTotal);
+    expect(paced.length).toBeGreaterThan(0);
+    for (const p of paced) {
+      expect(p.recentRowsPerSecond).toBeGreaterThan(5);
+      expect(p.recentRowsPerSecond).toBeLessThan(60);
+      expect(p.estimatedSecondsLeft).toBeCloseTo((p.rowsTotal - p.rowsDone) / p.recentRowsPerSecond!, 0);
+    }
+  });
+
   it('no slot holds a chunk it is not scoring while another slot is idle', async () => {
     t = await startTestServer(kind, { workerSlots: 2 });
     await evaluator('slow', SYNC_EVALUATOR);
