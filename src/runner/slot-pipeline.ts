@@ -68,7 +68,7 @@ async function prefetch(slot: Slot, current: ClaimedChunk): Promise<ClaimedChunk
   if (!ctx.isRunning()) return undefined;
   const { pending } = await ctx.store.jobs.countChunks(current.job.accountId, current.job.id);
   // Taking one must leave one for each of this worker's other slots; otherwise wait until this
-  // slot is free, so an idle slot (here or in another worker) gets the chunk instead.
+  // slot is free, so an idle slot gets the chunk instead (docs/architecture.md: other workers' slots).
   if (pending < ctx.slots) return undefined;
   return claim(ctx, slot.pools, slot.sweep);
 }
