@@ -111,6 +111,7 @@ async function unpackEntry(entry: Entry, writer: UnpackWriter): Promise<void> {
       await drain(entry);
       await writer.hardlink(name, linkname ?? '');
       return;
+    case null: // a type tar-stream does not know
     default:
       throw disallowedType(name, type);
   }
