@@ -14,6 +14,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "compat"
+ACCOUNT_EMAIL = "evals@compat.example"
 
 # projects/ holds evaluator projects that the tests upload; they are not tests of this suite.
 collect_ignore = ["projects"]
@@ -35,6 +36,7 @@ def tally():
         "TALLY_DATA_DIR": data_dir,
         "TALLY_PORT": str(port),
         "TALLY_ACCOUNT_ID": ACCOUNT,
+        "TALLY_ACCOUNT_EMAIL": ACCOUNT_EMAIL,
         "TALLY_API_KEY": key,
         # Test servers share Python environments: the first entry-point build installs
         # eval-protocol, which takes a minute or more.

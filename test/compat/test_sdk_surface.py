@@ -9,6 +9,7 @@ import requests
 from fireworks import Fireworks
 
 from test_sdk_evaluators import _seed_evaluator, _wait_settled
+from conftest import ACCOUNT_EMAIL
 
 ROWS = [{"messages": [{"role": "user", "content": f"{i}?"}, {"role": "assistant", "content": str(i)}], "ground_truth": str(i)} for i in range(5)]
 
@@ -41,7 +42,7 @@ def test_lists_order_by_name_the_documented_default(client):
 def test_account_passes_strict_sdk_validation(tally):
     account = _strict_client(tally).accounts.get()
     assert account.name == f"accounts/{tally['account_id']}"
-    assert isinstance(account.email, str)
+    assert account.email == ACCOUNT_EMAIL  # set at create (TALLY_ACCOUNT_EMAIL)
     assert account.state == "READY"
 
 
