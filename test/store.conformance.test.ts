@@ -260,6 +260,19 @@ describe.each(STORE_KINDS)('Store conformance on %s', (kind) => {
     expect(await store.jobs.countChunks('acme', 'cuts')).toEqual({ pending: 8, leased: 8, done: 0 });
   });
 
+  it('records a job scored elsewhere: done chunks with their results, read back like any job\'s', async () => {
+    const rows = await store.rows.createSet('acme');
+    await store.rows.append(rows, 0, Array.from({ length: 5 }, (_, idx) => `{"in":${idx}}`));
+    const job = { ...jobRecord('recorded', rows, 5), state: 'JOB_STATE_COMPLETED' as const };
+    const results: RowResult[] = Array.from({ length: 5 }, (_, idx) => ({ idx, score: idx / 4, isScoreValid: idx !== 3, errorKind: '', ms: 0, metrics: { m: idx } }));
+    await store.jobs.create(job, { runnable: false, ranges: [[0, 3], [3, 5]], results });
+    expect(await store.jobs.countChunks('acme', 'recorded')).toEqual({ pending: 0, leased: 0, done: 2 });
+    expect((await store.jobs.readChunkResults(job, -1, 10)).map((c) => c.results)).toEqual([results.slice(0, 3), results.slice(3)]);
+    const page = await store.jobs.listResults(rows, { orderBy: 'index' });
+    expect(page.items.map(({ data: _, ...r }) => r)).toEqual(results);
+    expect(await store.jobs.leaseChunk({ owner: 'w', now: nowIso(), expireTime: new Date(Date.now() + 60_000).toISOString(), accountLimit: 0 })).toBeUndefined();
+  });
+
   it('releases a leased chunk for any worker to take at once, long before its lease would expire', async () => {
     const output = await store.rows.createSet('acme');
     await store.jobs.create(jobRecord('released', output, 2), { runnable: true, ranges: [[0, 2]] });

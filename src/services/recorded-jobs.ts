@@ -1,5 +1,5 @@
 import { MetricsAccumulator } from '../domain/metrics.js';
-import { DEFAULT_JOB_SETTINGS, type JobRecord } from '../domain/jobs.js';
+import { DEFAULT_JOB_SETTINGS, type JobRecord, type RowResult } from '../domain/jobs.js';
 import { recordedRowResult } from '../domain/recorded-results.js';
 import { nowIso, type DatasetRecord, type Principal } from '../domain/types.js';
 import type { Store } from '../store/index.js';
@@ -23,6 +23,8 @@ export async function recordedResultsOf(
   return output;
 }
 
+const RECORDED_CHUNK_ROWS = 1000;
+
 /** A COMPLETED job over the uploaded rows, with metrics from their scores; nothing runs. */
 export async function createRecordedJob(
   store: Store,
@@ -30,8 +32,15 @@ export async function createRecordedJob(
 ): Promise<JobRecord> {
   const { principal, id, names, output } = args;
   const accumulator = new MetricsAccumulator();
-  let idx = 0;
-  for await (const page of readRowSet(store, output.rowSetId!)) for (const text of page) accumulator.add(recordedRowResult(JSON.parse(text), idx++));
+  const results: RowResult[] = [];
+  for await (const page of readRowSet(store, output.rowSetId!)) {
+    for (const text of page) {
+      const result = recordedRowResult(JSON.parse(text), results.length);
+      accumulator.add(result);
+      results.push(result);
+    }
+  }
+  const idx = results.length;
   const { metrics, outputStats } = accumulator.finish({ wallSeconds: 0 });
   const now = nowIso();
   const job: JobRecord = {
@@ -44,7 +53,9 @@ export async function createRecordedJob(
     progress: { rowsTotal: idx, rowsDone: idx, rowsErrored: 0, startTime: now, endTime: now },
     metrics, outputStats: JSON.stringify(outputStats), leaderboardIds: args.leaderboardIds,
   };
-  await store.jobs.create(job, { runnable: false, ranges: [] });
+  // Done chunks holding the rows' results: the results query and :compare read them as any job's.
+  const ranges = Array.from({ length: Math.ceil(idx / RECORDED_CHUNK_ROWS) }, (_, i): [number, number] => [i * RECORDED_CHUNK_ROWS, Math.min(idx, (i + 1) * RECORDED_CHUNK_ROWS)]);
+  await store.jobs.create(job, { runnable: false, ranges, results });
   await store.datasets.update(principal.accountId, output.id, { origin: { ...output.origin, evaluationResult: { evaluationJobId: id } }, updateTime: nowIso() });
   return job;
 }

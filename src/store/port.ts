@@ -212,8 +212,12 @@ export interface ChunkCompletion {
 }
 
 export interface JobRepo {
-  /** Records the job, its chunks (row ranges) and its leaderboard links in one transaction. */
-  create(job: JobRecord, options: { runnable: boolean; ranges: readonly Range[] }): Promise<void>;
+  /**
+   * Records the job, its chunks (row ranges) and its leaderboard links in one transaction. With
+   * `results` (a recorded job: rows scored elsewhere, one result a row in index order) the chunks
+   * are done with their results, which the results query and :compare read as any job's.
+   */
+  create(job: JobRecord, options: { runnable: boolean; ranges: readonly Range[]; results?: readonly RowResult[] }): Promise<void>;
   /** Re-cuts the chunks of a job none of whose chunks has started; false if one has. */
   replaceChunks(accountId: string, jobId: string, ranges: readonly Range[]): Promise<boolean>;
   get(accountId: string, id: string): Promise<JobRecord | undefined>;

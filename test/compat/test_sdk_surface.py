@@ -123,6 +123,10 @@ def test_eval_protocol_persist_flow_records_its_results_as_a_completed_job(clien
     dataset = client.datasets.get("test-persist-exp-one")
     assert dataset.state == "READY" and dataset.example_count == "4"
     assert dataset.evaluation_result.evaluation_job_id == "test-persist-exp-one-job"
+    # Its rows read back through the results query like any job's, each with its recorded score.
+    results = requests.get(f"{tally['base_url']}/v1/accounts/compat/evaluationJobs/test-persist-exp-one-job:listResults",
+                           headers={"Authorization": f"Bearer {tally['api_key']}"}, timeout=30).json()["results"]
+    assert [(r["index"], r["score"]) for r in results] == list(enumerate(scores))
 
     # An ordinary job naming a missing evaluator is still a 404, and nothing is recorded.
     with pytest.raises(fireworks.NotFoundError):

@@ -74,12 +74,13 @@ export function createJobRepo(db: Kysely<Database>, dialect: Dialect, writes?: J
   };
   return {
     get,
-    async create(job, { runnable, ranges }) {
+    async create(job, { runnable, ranges, results }) {
       await db.transaction().execute(async (tx) => {
         await alreadyExistsOnConflict(`evaluation job "${job.id}" already exists`, () =>
           tx.insertInto('evaluation_jobs').values(toRow(job, runnable)).execute(),
         );
-        await insertChunks(tx, job.accountId, job.id, ranges);
+        if (results) await insertDoneChunks(tx, job, ranges, results);
+        else await insertChunks(tx, job.accountId, job.id, ranges);
         for (const leaderboardId of job.leaderboardIds) {
           await tx.insertInto('leaderboard_jobs').values({ account_id: job.accountId, leaderboard_id: leaderboardId, job_id: job.id }).execute();
         }
@@ -343,6 +344,7 @@ function chunkWhereOwned(db: Kysely<Database> | Transaction<Database>, lease: Ch
 const RESULT_COLUMNS: readonly BulkColumn[] = [
   ['row_set_id', 'int8'], ['idx', 'int4'], ['score', 'float8'], ['is_valid', 'int4'], ['error_kind', 'text'], ['ms', 'float8'], ['metrics', 'text'],
 ];
+const resultRows = (set: number, results: readonly RowResult[]) => results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]);
 
 /**
  * The exactly-once point: the chunk flips to done only if this worker still owns its lease, and
@@ -355,7 +357,7 @@ async function completeChunk(tx: Transaction<Database>, lease: ChunkLease, c: Ch
   const set = c.outputRowSetId;
   // Derived: the output row set reads the input rows from its base, the job's input row set.
   await writeRows(tx, set, c.rows, { derived: true });
-  await insertMany(tx, 'job_results', RESULT_COLUMNS, c.results.map((r) => [set, r.idx, r.score, r.isScoreValid ? 1 : 0, r.errorKind, r.ms, JSON.stringify(r.metrics)]));
+  await insertMany(tx, 'job_results', RESULT_COLUMNS, resultRows(set, c.results));
   const errored = c.results.filter((r) => r.errorKind !== '').length;
   // The new counters come back with the update: the worker checks the error rate without a read.
   const counters = await tx
@@ -384,6 +386,17 @@ const CHUNK_COLUMNS: readonly BulkColumn[] = [
 /** Prepared bulk inserts: a job of 10-row chunks over 100,000 rows has 10,000 chunks to record. */
 async function insertChunks(tx: Transaction<Database>, accountId: string, jobId: string, ranges: readonly Range[]): Promise<void> {
   await insertMany(tx, 'job_chunks', CHUNK_COLUMNS, ranges.map(([start, end], idx) => [accountId, jobId, idx, start, end, 'pending', '', '', 0]));
+}
+
+/** A recorded job's chunks, done, each with its rows' results (as completeChunk leaves them), and the results index. */
+async function insertDoneChunks(tx: Transaction<Database>, job: JobRecord, ranges: readonly Range[], results: readonly RowResult[]): Promise<void> {
+  await insertChunks(tx, job.accountId, job.id, ranges);
+  for (const [idx, [start, end]] of ranges.entries()) {
+    await tx.updateTable('job_chunks').set({ state: 'done', results: encodeChunkResults(results.slice(start, end)) })
+      .where('account_id', '=', job.accountId).where('job_id', '=', job.id).where('idx', '=', idx).execute();
+  }
+  const set = job.outputRowSetId;
+  await insertMany(tx, 'job_results', RESULT_COLUMNS, resultRows(set, results));
 }
 
 function patchToRow(patch: JobPatch): Updateable<EvaluationJobsTable> {
