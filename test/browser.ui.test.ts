@@ -289,11 +289,42 @@ describe('the web UI in a real browser', () => {
     await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(20);
   }, 120_000);
 
-  it('ranks the job on its leaderboard with a confidence-interval bar', async () => {
+  it('compares a job with a baseline row by row, both outputs side by side', async () => {
+    const a = `/v1/accounts/${t.accountId}`;
+    // Scores every row 1: against "first" (5 of 6 right), Lyon for Paris is the one row that moved.
+    const lenient = 'def evaluate(messages, ground_truth=None, tools=None, **kwargs):\n    return {"score": 1.0, "reason": "lenient"}\n';
+    await t.call('POST', `${a}/evaluatorsV2`, { body: { evaluatorId: 'lenient', evaluator: { criteria: [{ name: 'lenient', codeSnippets: { language: 'python', fileContents: { 'main.py': lenient } } }] } } });
+    await waitFor(t, `${a}/evaluators/lenient`, (e) => e['state'] === 'ACTIVE');
+    const created = await t.call('POST', `${a}/evaluationJobs`, {
+      body: { evaluationJobId: 'second', leaderboardIds: ['main'], evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/lenient`, inputDataset: `accounts/${t.accountId}/datasets/qa`, outputDataset: `accounts/${t.accountId}/datasets/second-out` } },
+    });
+    expect(created.status, created.text).toBe(200);
+    await waitFor(t, `${a}/evaluationJobs/second`, (j) => j['state'] === 'JOB_STATE_COMPLETED');
+    await nav('Jobs');
+    await page.getByRole('link', { name: 'second' }).click();
+    await page.locator('select[name=baseline] option[value=first]').waitFor({ state: 'attached' });
+    await page.locator('select[name=baseline]').selectOption('first');
+    await page.getByTestId('compare-summary').waitFor();
+    expect(await page.getByTestId('compare-improved').textContent()).toBe('1');
+    expect(await page.getByTestId('compare-regressed').textContent()).toBe('0');
+    expect(await page.getByTestId('compare-diff').textContent()).toBe('0.1667');
+    await expect.poll(() => page.getByTestId('compare-row').count()).toBe(1);
+    await page.getByTestId('compare-row').first().click();
+    const sides = page.getByTestId('side-by-side');
+    await sides.waitFor();
+    expect(await sides.textContent()).toContain('Capital of France?');
+    expect(await sides.textContent()).toContain('Lyon');
+    await screenshot('compare');
+  }, 150_000);
+
+  it('ranks the jobs on their leaderboard with confidence-interval bars and a test against the leader', async () => {
     await nav('Leaderboards');
     await page.getByRole('link', { name: 'main' }).click();
     await page.getByTestId('leaderboard').getByRole('link', { name: 'first' }).waitFor();
-    expect(await page.getByTestId('ci-chart').locator('rect.ci-bar').count()).toBe(1);
+    expect(await page.getByTestId('ci-chart').locator('rect.ci-bar').count()).toBe(2);
+    // "second" leads; one row of six apart is no significant difference: a tie, and the revision each ran.
+    await expect.poll(() => page.getByTestId('versus-leader').textContent()).toMatch(/^tie Δ -0\.167 · p 1\.000$/);
+    expect(await page.getByTestId('evaluator-version').allTextContents()).toEqual([' @v1', ' @v1']);
     await screenshot('leaderboard');
     await nav('Jobs');
     await page.getByTestId('job-row').first().waitFor();

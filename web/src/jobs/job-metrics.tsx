@@ -3,12 +3,12 @@ import { Histogram } from '../charts.js';
 import { fmtInt, fmtNum, fmtPct } from '../ui.js';
 import { RolloutStats } from './rollout-view.js';
 
-/** The job's metrics once it has a score: headline figures, the score histogram, per-metric means. */
+/** The job's metrics once it has any: headline figures, the score histogram, per-metric means (a job whose every row errored has no score, but its errors are shown). */
 export function JobMetrics({ job: j }: { job: Job }) {
   const stats = parseStats(j);
   const m = j.metrics ?? {};
   const metricNames = [...new Set([...Object.keys(m).filter((k) => k.startsWith('metric.')).map((k) => k.slice(7)), ...Object.keys(stats?.metrics ?? {})])].sort();
-  if (m['score'] === undefined) return null;
+  if (m['score'] === undefined && m['row_count'] === undefined) return null;
   return (
     <>
       <div className="stats" data-testid="metrics">
@@ -17,9 +17,13 @@ export function JobMetrics({ job: j }: { job: Job }) {
           <div className="stat-value" data-testid="metric-score">
             {fmtNum(m['score'])}
           </div>
-          <div className="muted small" data-testid="metric-ci">
-            95% CI [{fmtNum(m['score_ci95_low'])}, {fmtNum(m['score_ci95_high'])}]
-          </div>
+          {m['score'] === undefined ? (
+            <div className="muted small">no row was scored</div>
+          ) : (
+            <div className="muted small" data-testid="metric-ci">
+              95% CI [{fmtNum(m['score_ci95_low'])}, {fmtNum(m['score_ci95_high'])}]
+            </div>
+          )}
         </div>
         <RolloutStats metrics={m} />
         <div className="stat">
