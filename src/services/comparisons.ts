@@ -48,6 +48,8 @@ export interface ComparedRow {
 export interface ComparisonOptions {
   /** Comparisons kept in memory (each about 30 bytes a row). @default 4 */
   cachedComparisons?: number;
+  /** Summaries kept (a few hundred bytes each): a leaderboard's standings ask one per job. @default 1000 */
+  cachedSummaries?: number;
 }
 
 /** Chunks' results read at once (1,000 rows each by default). */
@@ -55,8 +57,11 @@ const CHUNK_PAGE = 20;
 const INPUT_PAGE = 2000;
 const MAX_PAGE_SIZE = 1000;
 
-export function createComparisonService(store: Store, { cachedComparisons = 4 }: ComparisonOptions = {}) {
+export function createComparisonService(store: Store, { cachedComparisons = 4, cachedSummaries = 1000 }: ComparisonOptions = {}) {
   const cache = new Map<string, Promise<Comparison>>();
+  // A board of many jobs asks a summary of each against its leader at every look: kept apart from
+  // the comparisons (a few kept, tens of MB each at a million rows), so it never recomputes them.
+  const summaries = new Map<string, Comparison['summary']>();
 
   const finishedJob = async (accountId: string, id: string, field: string): Promise<JobRecord> => {
     const job = await store.jobs.get(accountId, id);
@@ -65,7 +70,8 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
     return job;
   };
 
-  async function comparison(accountId: string, jobId: string, request: CompareRequest): Promise<{ value: Comparison; baseline: JobRecord; candidate: JobRecord }> {
+  /** The two jobs, checked to be comparable, and the key their comparison is kept under. */
+  async function pairOf(accountId: string, jobId: string, request: CompareRequest) {
     if (!request.baseline) throw invalidArgument('baseline: is required (the job to compare against)');
     const baselineId = parseResourceName(request.baseline, { accountId, collection: 'evaluationJobs', field: 'baseline' }).id;
     const joinPath = request.joinKey ? parseJoinKey(request.joinKey) : undefined;
@@ -83,8 +89,11 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
           'name joinKey (e.g. joinKey=input_metadata.row_id) to pair rows by a field of the input rows',
       );
     }
-    // Finished jobs do not change; the update times are in the key all the same, in case one was re-run under its name.
-    const key = [accountId, jobId, candidate.updateTime, baselineId, baseline.updateTime, request.joinKey ?? ''].join('\n');
+    return { baseline, candidate, joinPath, key: comparisonKey(accountId, candidate, baseline, request) };
+  }
+
+  async function comparison(accountId: string, jobId: string, request: CompareRequest): Promise<{ value: Comparison; baseline: JobRecord; candidate: JobRecord; key: string }> {
+    const { baseline, candidate, joinPath, key } = await pairOf(accountId, jobId, request);
     let pending = cache.get(key);
     if (!pending) {
       pending = compute(baseline, candidate, joinPath && { path: joinPath, name: request.joinKey! });
@@ -93,7 +102,7 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
       cache.delete(key);
       cache.set(key, pending);
     }
-    return { value: await pending, baseline, candidate };
+    return { value: await pending, baseline, candidate, key };
   }
 
   function remember(key: string, pending: Promise<Comparison>): void {
@@ -111,7 +120,17 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
 
   return {
     async summary(accountId: string, jobId: string, request: CompareRequest) {
-      return (await comparison(accountId, jobId, request)).value.summary;
+      const pair = await pairOf(accountId, jobId, request);
+      const kept = summaries.get(pair.key);
+      if (kept) {
+        summaries.delete(pair.key);
+        summaries.set(pair.key, kept);
+        return kept;
+      }
+      const { value, key } = await comparison(accountId, jobId, request);
+      summaries.set(key, value.summary);
+      while (summaries.size > Math.max(1, cachedSummaries)) summaries.delete(summaries.keys().next().value!);
+      return value.summary;
     },
 
     async page(accountId: string, jobId: string, request: ComparePageRequest) {
@@ -130,6 +149,11 @@ export function createComparisonService(store: Store, { cachedComparisons = 4 }:
 }
 
 export type ComparisonService = ReturnType<typeof createComparisonService>;
+
+/** Finished jobs do not change; the update times are in the key all the same, in case one was re-run under its name. */
+function comparisonKey(accountId: string, candidate: JobRecord, baseline: JobRecord, request: CompareRequest): string {
+  return [accountId, candidate.id, candidate.updateTime, baseline.id, baseline.updateTime, request.joinKey ?? ''].join('\n');
+}
 
 async function readSide(store: Store, job: JobRecord): Promise<ComparisonSide> {
   const side = new ComparisonSide();
