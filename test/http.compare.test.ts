@@ -176,17 +176,17 @@ describe.each(STORE_KINDS)('comparing two jobs over HTTP on %s', (kind) => {
       expect(response.status, `${job}?${query}: ${response.text}`).toBe(status);
       expect(response.json['message'], query).toContain(message);
     }
-    // A job still waiting for its evaluator's build has not finished.
-    await t.call('POST', `${a()}/evaluatorsV2`, { body: { evaluatorId: 'later', evaluator: { criteria: [{ name: 'pick', codeSnippets: { language: 'python', fileContents: { 'main.py': evaluator('zzz') } } }] } } });
+    // A job that has not finished (its rows take a second each) cannot be compared yet.
+    const slow = 'import time\ndef evaluate(messages, ground_truth=None, tools=None, **kwargs):\n    time.sleep(1)\n    return 0.0\n';
+    await t.call('POST', `${a()}/evaluatorsV2`, { body: { evaluatorId: 'later', evaluator: { criteria: [{ name: 'pick', codeSnippets: { language: 'python', fileContents: { 'main.py': slow } } }] } } });
     await t.call('POST', `${a()}/evaluationJobs`, {
       body: { evaluationJobId: 'waiting', evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/later`, inputDataset: `accounts/${t.accountId}/datasets/graded`, outputDataset: `accounts/${t.accountId}/datasets/waiting-out` } },
     });
-    const state = (await t.call('GET', `${a()}/evaluationJobs/waiting`)).json['state'] as string;
-    if (!finished({ state })) {
-      const unfinished = await compare('cand', 'baseline=waiting');
-      expect(unfinished.status).toBe(400);
-      expect(unfinished.json['message']).toContain('compare jobs once they have finished');
-    }
+    expect(finished((await t.call('GET', `${a()}/evaluationJobs/waiting`)).json)).toBe(false);
+    const unfinished = await compare('cand', 'baseline=waiting');
+    expect(unfinished.status).toBe(400);
+    expect(unfinished.json['message']).toContain('compare jobs once they have finished');
+    await t.call('POST', `${a()}/evaluationJobs/waiting:cancel`, { body: {} });
   });
 
   it('ranks a leaderboard with CIs, tests each job against the leader (paired where rows are shared), Holm-adjusted', async () => {
