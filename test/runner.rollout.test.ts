@@ -258,6 +258,8 @@ describe('jobs with a rollout step', () => {
       if (i === 3 && attempt < 1) return { kind: 'malformed' };
       if (i === 4) return { kind: 'status', status: 500 };
       if (i === 5) return { kind: 'status', status: 400 };
+      // An answer Tally could not store and serve back: the row's error at once, never retried.
+      if (i === 6) return { kind: 'body', text: `{"choices": [{"message": {"role": "assistant", "content": "7", "x": ${'['.repeat(5000)}${']'.repeat(5000)}}}]}` };
       return { kind: 'answer' };
     };
     try {
@@ -275,6 +277,7 @@ describe('jobs with a rollout step', () => {
       expect(times(3)).toHaveLength(2);
       expect(times(4)).toHaveLength(3);
       expect(times(5)).toHaveLength(1);
+      expect(times(6)).toHaveLength(1);
 
       const out = await outputRows('flaky');
       for (const i of [1, 2, 3]) expect((out[i - 1]!['rollout'] as { attempts: number }).attempts).toBe(i === 1 ? 3 : 2);
@@ -285,10 +288,11 @@ describe('jobs with a rollout step', () => {
       expect(failed500['evaluation_result']).toMatchObject({ score: 0, is_score_valid: false });
       expect((failed500['evaluation_result'] as { reason: string }).reason).toMatch(/^rollout: HTTP 500/);
       expect((out[4]!['rollout'] as { error: string }).error).toMatch(/HTTP 400 .*scripted 400$/);
+      expect((out[5]!['rollout'] as { error: string }).error).toMatch(/^the endpoint's answer cannot be kept: .*nest/);
       const metrics = done['metrics'] as Record<string, number>;
-      expect(metrics['error_count']).toBe(2);
-      expect(metrics['rollout_error_count']).toBe(2);
-      expect(JSON.parse(done['outputStats'] as string).errorsByKind).toEqual({ rollout: 2 });
+      expect(metrics['error_count']).toBe(3);
+      expect(metrics['rollout_error_count']).toBe(3);
+      expect(JSON.parse(done['outputStats'] as string).errorsByKind).toEqual({ rollout: 3 });
     } finally {
       delete model.options.behaviour;
     }

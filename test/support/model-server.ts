@@ -27,7 +27,9 @@ export type Behaviour =
   | { kind: 'answer' }
   | { kind: 'status'; status: number; retryAfterSeconds?: number }
   | { kind: 'hang' }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  /** A 200 with this body, as it is. */
+  | { kind: 'body'; text: string };
 
 export interface RecordedRequest {
   body: ChatRequest;
@@ -131,6 +133,10 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (behaviour.kind === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"choices": [{"message": ');
+    }
+    if (behaviour.kind === 'body') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(behaviour.text);
     }
     if (embeddings) return reply(res, 200, embeddingsOf(texts as string[]));
     reply(res, 200, completion(body, (self.options.answer ?? defaultAnswer)(prompt, body)));

@@ -5,6 +5,7 @@
  * requests in flight.
  */
 import { coerceError } from '../../domain/errors.js';
+import { jsonShapeProblem } from '../../domain/json-shape.js';
 import { sleep, type RateLimiter } from './limits.js';
 
 export interface CompletionRequest {
@@ -42,10 +43,8 @@ export type CallOutcome<T> = ({ ok: true } & T & { latencyMs: number; attempts: 
 export type CompletionOutcome = CallOutcome<Completion>;
 export type EmbeddingsOutcome = CallOutcome<Embeddings>;
 
-/** A 200's body read: what the call gave, or why it is worth another try (a malformed body). */
-type Parsed<T> = ({ kind: 'ok' } & T) | { kind: 'retry'; error: string; retryAfterMs?: number };
-
-type Attempt<T> = Parsed<T> | { kind: 'fatal'; error: string };
+/** One attempt: what the call gave, or why it is worth another try (a 429, a body cut short), or why not. */
+type Attempt<T> = ({ kind: 'ok' } & T) | { kind: 'retry'; error: string; retryAfterMs?: number } | { kind: 'fatal'; error: string };
 
 /**
  * Sends the request until it succeeds, fails in a way no retry can fix (a 4xx other than 429), or
@@ -58,7 +57,7 @@ export const complete = (request: CompletionRequest, policy: RetryPolicy, signal
 /** The same for `<baseUrl>/embeddings`: the vectors of the request's `input` texts. */
 export const embed = (request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal): Promise<EmbeddingsOutcome> => call(request, policy, signal, parseEmbeddings);
 
-async function call<T>(request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal, parse: (text: string) => Parsed<T>): Promise<CallOutcome<T>> {
+async function call<T>(request: CompletionRequest, policy: RetryPolicy, signal: AbortSignal, parse: (text: string) => Attempt<T>): Promise<CallOutcome<T>> {
   const { maxRetries, baseDelayMs = 500, maxDelayMs = 60_000 } = policy;
   for (let attempt = 1; ; attempt++) {
     await policy.rateLimiter?.take(signal);
@@ -79,7 +78,7 @@ function withoutKind<T extends { kind: string }>({ kind: _, ...rest }: T): Omit<
   return rest;
 }
 
-async function attemptOnce<T>(request: CompletionRequest, timeoutMs: number, signal: AbortSignal, parse: (text: string) => Parsed<T>): Promise<Attempt<T>> {
+async function attemptOnce<T>(request: CompletionRequest, timeoutMs: number, signal: AbortSignal, parse: (text: string) => Attempt<T>): Promise<Attempt<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
   // One controller per attempt, unlinked when it ends: AbortSignal.timeout and AbortSignal.any
@@ -114,15 +113,15 @@ async function attemptOnce<T>(request: CompletionRequest, timeoutMs: number, sig
   }
 }
 
-function parseCompletion(text: string): Parsed<Completion> {
+function parseCompletion(text: string): Attempt<Completion> {
   const body = parseJson(text);
-  if (body instanceof Error) return { kind: 'retry', error: body.message };
-  const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as { message?: unknown; finish_reason?: unknown } | undefined;
+  if (!('value' in body)) return body;
+  const choice = (body.value as { choices?: unknown[] } | null)?.choices?.[0] as { message?: unknown; finish_reason?: unknown } | undefined;
   const message = choice?.message;
   if (!message || typeof message !== 'object' || Array.isArray(message)) {
     return { kind: 'retry', error: `the endpoint answered 200 without choices[0].message: ${excerpt(text)}` };
   }
-  const usage = usageOf(body);
+  const usage = usageOf(body.value);
   return {
     kind: 'ok',
     message: { role: 'assistant', ...(message as Record<string, unknown>) },
@@ -133,10 +132,10 @@ function parseCompletion(text: string): Parsed<Completion> {
 }
 
 /** `{data: [{index, embedding: number[]}], usage}`, the vectors put back in input order by `index`. */
-function parseEmbeddings(text: string): Parsed<Embeddings> {
+function parseEmbeddings(text: string): Attempt<Embeddings> {
   const body = parseJson(text);
-  if (body instanceof Error) return { kind: 'retry', error: body.message };
-  const data = (body as { data?: unknown } | null)?.data;
+  if (!('value' in body)) return body;
+  const data = (body.value as { data?: unknown } | null)?.data;
   const items = Array.isArray(data) ? (data as { index?: unknown; embedding?: unknown }[]) : [];
   const vectors: number[][] = [];
   for (const [at, item] of items.entries()) {
@@ -147,15 +146,24 @@ function parseEmbeddings(text: string): Parsed<Embeddings> {
     vectors[index] = item.embedding as number[];
   }
   if (items.length === 0 || vectors.length !== items.length) return { kind: 'retry', error: `the endpoint answered 200 without data[].embedding for each input: ${excerpt(text)}` };
-  return { kind: 'ok', vectors, promptTokens: count(usageOf(body)['prompt_tokens']) };
+  return { kind: 'ok', vectors, promptTokens: count(usageOf(body.value)['prompt_tokens']) };
 }
 
-function parseJson(text: string): unknown {
+/**
+ * The body, or why not: not JSON is worth another try (a body cut short); JSON Tally could not
+ * store and serve back (nesting past MAX_JSON_DEPTH, a 4,301-digit integer) is the row's error,
+ * as it would be in an uploaded row (domain/json-shape.ts): the same answer would come again.
+ */
+function parseJson(text: string): { value: unknown } | { kind: 'retry' | 'fatal'; error: string } {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
-    return new Error(`the endpoint answered 200 with a body that is not JSON: ${excerpt(text)}`);
+    return { kind: 'retry', error: `the endpoint answered 200 with a body that is not JSON: ${excerpt(text)}` };
   }
+  const bytes = Buffer.from(text);
+  const problem = jsonShapeProblem(bytes, 0, bytes.length);
+  return problem ? { kind: 'fatal', error: `the endpoint's answer cannot be kept: ${problem}` } : { value };
 }
 
 const usageOf = (body: unknown): Record<string, unknown> => ((body as { usage?: Record<string, unknown> } | null)?.usage ?? {});
