@@ -86,4 +86,22 @@ describe.skipIf(!available)('issue 11: secrets are in no process argv on the hos
     expect(stats.bwrapSeen, JSON.stringify(stats)).toBeGreaterThan(5);
     expect(stats.hits, JSON.stringify(stats)).toBe(0);
   });
+
+  it('previews with the secret: the evaluator reads it, no argv holds it, and printed it is redacted', async () => {
+    const printing = EVALUATE.replace('    time.sleep(0.3)\n', '    time.sleep(0.3)\n    print("token is", os.environ.get("MY_TOKEN"))\n');
+    expect(printing).not.toBe(EVALUATE);
+    const sample = JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] });
+    const sampler = sampleArgv(secret);
+    const preview = await t.call('POST', `${a()}/evaluators:previewEvaluator`, {
+      body: { evaluator: { criteria: [{ name: 'env', type: 'CODE_SNIPPETS', codeSnippets: { language: 'python', fileContents: { 'main.py': printing } } }] }, sampleData: [sample, sample, sample] },
+    });
+    const stats = await sampler.stop();
+    expect(preview.status, preview.text).toBe(200);
+    expect((preview.json['results'] as { reason: string }[]).map((r) => r.reason)).toEqual([0, 1, 2].map(() => expect.stringContaining(sha256(secret))));
+    const stdout = (preview.json['stdout'] as string[]).join('\n');
+    expect(stdout).toContain('token is [redacted MY_TOKEN]');
+    expect(preview.text).not.toContain(secret);
+    expect(stats.bwrapSeen, JSON.stringify(stats)).toBeGreaterThan(5);
+    expect(stats.hits, JSON.stringify(stats)).toBe(0);
+  });
 });
