@@ -121,6 +121,8 @@ def test_label_and_score_model_graders_call_the_configured_model_on_a_jsonl_run(
     run = oai.evals.runs.create(score.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": ANSWERED}})
     done = wait_done(oai, score.id, run.id)
     assert done.result_counts.model_dump() == {"total": 2, "passed": 1, "failed": 1, "errored": 0}
+    # The judge's calls are the run's model usage, under the grader's model name.
+    assert [(u.run_model_name, u.invocation_count) for u in done.per_model_usage] == [("tiny-model", 2)] and done.per_model_usage[0].prompt_tokens > 0
     scores = [{r.name: r.score for r in i.results}["points"] for i in oai.evals.runs.output_items.list(run.id, eval_id=score.id).data]
     assert scores == [5.0, 2.0]
 
@@ -164,6 +166,7 @@ def test_cosine_embeds_through_the_configured_endpoint_and_meteor_reads_wordnet(
              {"item": {"question": "zzz", "answer": "xyz"}, "sample": {"output_text": "banana"}}]
     run = oai.evals.runs.create(created.id, data_source={"type": "jsonl", "source": {"type": "file_content", "content": items}})
     done = wait_done(oai, created.id, run.id)
+    assert [(u.run_model_name, u.invocation_count, u.completion_tokens) for u in done.per_model_usage] == [("suite-model", 3, 0)]
     wordnet = graders_module().debian_wordnet()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,3 +1,4 @@
+import { MODEL_GRADER_TYPES } from '../../domain/graders/criteria.js';
 import { outputItemId, runStatusOf, type OpenAiEvalRecord } from '../../domain/openai-evals.js';
 import type { OutputItemView, RunView } from '../../services/openai-evals/index.js';
 
@@ -9,13 +10,20 @@ export function toWireEval(record: OpenAiEvalRecord) {
 
 const NO_ERROR = { code: '', message: '' };
 
-/** A completions run's token use, from its job's rollout metrics (there once the job has ended). */
-function perModelUsage({ record, job }: RunView) {
+/**
+ * The run's token use, from its job's rollout metrics (there once the job has ended): the sampled
+ * model of a completions run, else the model its graders called (a model grader's, or the
+ * embedding model of its cosine graders). One call an item.
+ */
+function perModelUsage({ record, job, eval: evalRecord }: RunView) {
   const metrics = job?.metrics ?? {};
-  if (!record.run.model || metrics['rollout_prompt_tokens'] === undefined) return [];
+  const rollout = job?.settings.rollout;
+  if (!rollout || metrics['rollout_prompt_tokens'] === undefined) return [];
+  const grader = (evalRecord.eval.testing_criteria as { type: string; model?: string }[]).find((g) => MODEL_GRADER_TYPES.has(g.type));
+  const name = record.run.model || grader?.model || rollout.model;
   const prompt = metrics['rollout_prompt_tokens'] ?? 0;
   const completion = metrics['rollout_completion_tokens'] ?? 0;
-  return [{ model_name: record.run.model, invocation_count: job!.progress.rowsTotal, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cached_tokens: 0 }];
+  return [{ model_name: name, invocation_count: job.progress.rowsTotal, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cached_tokens: 0 }];
 }
 
 /** A run as the SDK's `Run*Response` types define it; counts are live until the job ends, then kept. */
