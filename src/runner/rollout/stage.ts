@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { cosineSimilarity, outputIndexOf, seedOfRun, type RolloutSettings, type RolloutStat } from '../../domain/rollout.js';
 import type { SecretEnv } from '../../services/secrets.js';
 import type { PreparedChunk } from '../chunk-runner.js';
-import { complete, embed, type CompletionOutcome, type EmbeddingsOutcome } from './client.js';
+import { complete, embed, type CallOutcome, type CompletionOutcome, type EmbeddingsOutcome } from './client.js';
 import { RateLimiter, Semaphore } from './limits.js';
 
 /** One run of one input row, ready to score; `error` when its rollout failed after its retries. */
@@ -118,7 +118,7 @@ export function createRolloutStage({ secretEnv, rateLimits, recordProgress }: Ro
       const key = `${chunk.job.accountId}/${chunk.job.id}`;
       const { semaphore, signal, done } = shareOf(key, settings.maxConcurrentRollouts, chunkSignal);
       const policy = { timeoutMs: settings.requestTimeoutMs, maxRetries: settings.maxRetries, rateLimiter: limiterOf(settings.baseUrl) };
-      const send = async <T extends CompletionOutcome | EmbeddingsOutcome>(request: (key: string) => Promise<T>): Promise<T | { ok: false; error: string; attempts: number; latencyMs: number }> => {
+      const send = async <T>(request: (apiKey: string) => Promise<CallOutcome<T>>): Promise<CallOutcome<T>> => {
         if (apiKey === undefined) return { ok: false, error: `the account has no secret "${settings.apiKeySecret}" (rollout.apiKeySecret)`, attempts: 0, latencyMs: 0 };
         await semaphore.acquire();
         try {

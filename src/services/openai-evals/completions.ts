@@ -48,6 +48,11 @@ function paramsOf(sampling: unknown, field = 'data_source.sampling_params'): Rol
   return { ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)), ...(Object.keys(extraBody).length ? { extraBody } : {}) };
 }
 
+/** The rollout step's call of the endpoint the operator mapped `model` to (the name sent is the mapping's, else `model`). */
+function rolloutTo(endpoint: ModelEndpoints[string], model: string, params: RolloutInput['params']): RolloutInput {
+  return { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params, ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
+}
+
 /** The rows and the rollout of a `completions` run: the model must be one the operator configured. */
 export function completionsJob(dataSource: Obj, items: RunItem[], models: ModelEndpoints): { rows: SampledRow[]; rollout: RolloutInput; model: string } {
   const model = dataSource['model'];
@@ -58,8 +63,7 @@ export function completionsJob(dataSource: Obj, items: RunItem[], models: ModelE
     throw failedPrecondition(`data_source.model: "${model}" is not a model this server samples (${known.length ? `configured: ${known.join(', ')}` : 'none is configured'}); the operator maps model names to endpoints with the openaiModels setting`);
   }
   const rows = items.map((item, i) => ({ ...item, messages: messagesOf(dataSource['input_messages'], item, i) }));
-  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(dataSource['sampling_params']), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
-  return { rows, rollout, model };
+  return { rows, rollout: rolloutTo(endpoint, model, paramsOf(dataSource['sampling_params'])), model };
 }
 
 /** The sample namespace before the sandbox sees it (graders.py `sample_of` makes the same one). */
@@ -98,8 +102,7 @@ export function graderCallJob(grader: Grader, items: RunItem[], models: ModelEnd
     });
     return { ...item, messages, tally_rollout: 'grader' as const };
   });
-  const rollout: RolloutInput = { baseUrl: endpoint.baseUrl, model: endpoint.model ?? model, params: paramsOf(grader['sampling_params'], `testing_criteria "${grader.name}".sampling_params`), ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) };
-  return { rows, rollout };
+  return { rows, rollout: rolloutTo(endpoint, model, paramsOf(grader['sampling_params'], `testing_criteria "${grader.name}".sampling_params`)) };
 }
 
 /** Where each cosine grader is in the eval: its name, or `multi.key` for one inside a multi (graders.py finds its score by it). */
@@ -139,5 +142,5 @@ export function cosineCallJob(graders: readonly Grader[], items: RunItem[], mode
     }
     return { ...item, embedding_input: texts, embedding_pairs: pairs, tally_cosine: cosine, tally_rollout: 'embeddings' };
   });
-  return { rows, rollout: { api: 'embeddings', baseUrl: endpoint.baseUrl, model: endpoint.model ?? embeddingModel, params: {}, ...(endpoint.apiKeySecret ? { apiKeySecret: endpoint.apiKeySecret } : {}) } };
+  return { rows, rollout: { api: 'embeddings', ...rolloutTo(endpoint, embeddingModel, {}) } };
 }
