@@ -1,7 +1,7 @@
 # The OpenAI Evals graders, run inside Tally's sandbox as a criteria evaluator (one criterion per
-# grader). Pure Python, no packages (but nltk for meteor): docs/openai-evals.md says what each metric computes and which
-# reference implementation (PyPI) the tests compare it with. The server appends the eval's grader
-# specs and one `grade_<i>` per grader below this file.
+# grader). Pure Python, no packages but nltk for meteor: docs/openai-evals.md says what each metric
+# computes and which reference implementation (PyPI) the tests compare it with. The server appends
+# the eval's grader specs and one `grade_<i>` per grader below this file.
 import ast
 import json
 import math
