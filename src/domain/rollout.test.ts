@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { passAtK, resolveRollout } from './rollout.js';
+import { modelWithoutProvider, passAtK, resolveRollout } from './rollout.js';
 
 /** 1 - C(n-c, k) / C(n, k) with exact binomials (small n only). */
 function binomial(n: number, k: number): number {
@@ -20,6 +20,17 @@ describe('passAtK', () => {
     expect(passAtK(10, 0, 10)).toBe(0);
     expect(passAtK(10, 8, 3)).toBe(1);
     expect(() => passAtK(4, 1, 5)).toThrow(/pass@5/);
+  });
+});
+
+describe('modelWithoutProvider', () => {
+  it('drops a LiteLLM provider prefix of an OpenAI-compatible provider, and leaves other names whole', () => {
+    expect(modelWithoutProvider('fireworks_ai/accounts/fireworks/models/kimi-k2-instruct')).toBe('accounts/fireworks/models/kimi-k2-instruct');
+    expect(modelWithoutProvider('hosted_vllm/Qwen/Qwen3-8B')).toBe('Qwen/Qwen3-8B');
+    expect(modelWithoutProvider('openrouter/meta-llama/llama-3-70b')).toBe('meta-llama/llama-3-70b');
+    expect(modelWithoutProvider('Qwen/Qwen3-8B')).toBe('Qwen/Qwen3-8B');
+    expect(modelWithoutProvider('gpt-4o-mini')).toBe('gpt-4o-mini');
+    expect(modelWithoutProvider('/models/local')).toBe('/models/local');
   });
 });
 

@@ -80,6 +80,22 @@ export function cosineSimilarity(a: readonly number[], b: readonly number[]): nu
   return aa === 0 || bb === 0 ? 0 : dot / Math.sqrt(aa * bb);
 }
 
+/**
+ * LiteLLM's provider prefixes of OpenAI-compatible providers (`fireworks_ai/accounts/...`,
+ * `hosted_vllm/Qwen/Qwen3-8B`): eval-protocol routes by them, the endpoint itself knows the
+ * model by the rest.
+ */
+const OPENAI_COMPATIBLE_PROVIDERS = new Set([
+  'openai', 'hosted_vllm', 'vllm', 'fireworks_ai', 'together_ai', 'ollama', 'ollama_chat', 'groq', 'deepinfra', 'openrouter',
+  'lm_studio', 'llamafile', 'xai', 'deepseek', 'mistral', 'perplexity', 'nvidia_nim', 'cerebras', 'sambanova', 'litellm_proxy',
+]);
+
+/** A model name as eval-protocol declares it (LiteLLM's `provider/model`), as the endpoint knows it. */
+export function modelWithoutProvider(model: string): string {
+  const slash = model.indexOf('/');
+  return slash > 0 && OPENAI_COMPATIBLE_PROVIDERS.has(model.slice(0, slash)) ? model.slice(slash + 1) : model;
+}
+
 /** The seed of a run: the given one plus the run's number, or none. */
 export const seedOfRun = (seed: number | undefined, run: number): number | undefined => (seed === undefined ? undefined : seed + run);
 

@@ -5,7 +5,7 @@
  */
 import { failedPrecondition, invalidArgument } from '../domain/errors.js';
 import type { DeclaredRollout, EvaluatorRecord } from '../domain/evaluators.js';
-import { resolveRollout, type CompletionParams, type RolloutInput, type RolloutSettings } from '../domain/rollout.js';
+import { modelWithoutProvider, resolveRollout, type CompletionParams, type RolloutInput, type RolloutSettings } from '../domain/rollout.js';
 import type { Store } from '../store/index.js';
 
 /** eval-protocol rollout processors a Tally job can run: the rollout itself, or none. */
@@ -55,7 +55,7 @@ function fromCompletionParams({ completionParams: cp, numRuns, passedThreshold }
   const input: RolloutInput = { params, numRuns };
   const url = typeof baseUrl === 'string' ? baseUrl : typeof apiBase === 'string' ? apiBase : undefined;
   if (url) input.baseUrl = url;
-  if (typeof model === 'string') input.model = model;
+  if (typeof model === 'string') input.model = modelWithoutProvider(model);
   if (passedThreshold !== null) input.passThreshold = passedThreshold;
   return input;
 }

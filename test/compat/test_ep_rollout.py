@@ -87,6 +87,7 @@ def test_single_turn_evaluator_gets_its_rollout_from_tally(tally, tmp_path, mode
     created = _create_job(tally, "ep-gen", evaluator_id, "ep-sums", {"baseUrl": model_server["base_url"], "completionParams": {"temperature": 0.5}})
     assert created.status_code == 200, created.text
     rollout = created.json()["rollout"]
+    # Declared as eval-protocol writes it (LiteLLM's fireworks_ai/ prefix): the endpoint gets the model's own name.
     assert rollout["model"] == "accounts/test/models/tiny" and rollout["numRuns"] == 2, rollout
     job = _wait_job(tally, "ep-gen")
     assert job["state"] == "JOB_STATE_COMPLETED", job
