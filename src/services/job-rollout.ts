@@ -43,10 +43,14 @@ function declaredInput(evaluator: EvaluatorRecord): RolloutInput | undefined {
   return fromCompletionParams(declared);
 }
 
-/** eval-protocol / LiteLLM completion_params as rollout fields; keys Tally does not name go in the body as they are. */
+/** LiteLLM's own settings among completion_params: how LiteLLM calls, not what the endpoint is sent. */
+const LITELLM_CLIENT_KEYS = new Set(['custom_llm_provider', 'num_retries', 'max_retries', 'timeout', 'request_timeout', 'drop_params', 'api_version', 'caching', 'mock_response']);
+
+/** eval-protocol / LiteLLM completion_params as rollout fields; keys Tally does not name go in the body as they are (LiteLLM's own settings excepted). */
 function fromCompletionParams({ completionParams: cp, numRuns, passedThreshold }: DeclaredRollout): RolloutInput {
   const { model, base_url: baseUrl, api_base: apiBase, api_key: _key, temperature, top_p, max_tokens, stop, seed, extra_body: extraBody, ...rest } = cp ?? {};
-  const params: CompletionParams = { extraBody: { ...(isObject(extraBody) ? extraBody : {}), ...rest } };
+  const passed = Object.fromEntries(Object.entries(rest).filter(([key]) => !LITELLM_CLIENT_KEYS.has(key)));
+  const params: CompletionParams = { extraBody: { ...(isObject(extraBody) ? extraBody : {}), ...passed } };
   if (typeof temperature === 'number') params.temperature = temperature;
   if (typeof top_p === 'number') params.top_p = top_p;
   if (typeof max_tokens === 'number') params.max_tokens = max_tokens;

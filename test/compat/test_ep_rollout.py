@@ -99,8 +99,8 @@ def test_single_turn_evaluator_gets_its_rollout_from_tally(tally, tmp_path, mode
     assert len(sent) == 6
     for request in sent:
         body = request["body"]
-        # Declared: model, max_tokens, top_k (passed through); the job's temperature wins.
-        assert body["model"] == "accounts/test/models/tiny" and body["max_tokens"] == 32 and body["top_k"] == 4, body
+        # Declared: model, max_tokens, top_k (passed through), num_retries (LiteLLM's own: not sent); the job's temperature wins.
+        assert body["model"] == "accounts/test/models/tiny" and body["max_tokens"] == 32 and body["top_k"] == 4 and "num_retries" not in body, body
         assert body["temperature"] == 0.5, body
 
     results = _api(tally, "GET", "/evaluationJobs/ep-gen:listResults?orderBy=index").json()["results"]

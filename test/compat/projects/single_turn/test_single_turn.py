@@ -10,7 +10,7 @@ ROWS = [EvaluationRow(messages=[Message(role="user", content="What is 2 + 3?")],
 
 @evaluation_test(
     input_rows=[ROWS],
-    completion_params=[{"model": "fireworks_ai/accounts/test/models/tiny", "temperature": 0.25, "max_tokens": 32, "top_k": 4}],
+    completion_params=[{"model": "fireworks_ai/accounts/test/models/tiny", "temperature": 0.25, "max_tokens": 32, "top_k": 4, "num_retries": 2}],
     rollout_processor=SingleTurnRolloutProcessor(),
     num_runs=2,
     mode="pointwise",
