@@ -292,8 +292,9 @@ describe('the web UI in a real browser', () => {
   it('compares a job with a baseline row by row, both outputs side by side', async () => {
     const a = `/v1/accounts/${t.accountId}`;
     // Scores every row 1: against "first" (5 of 6 right), Lyon for Paris is the one row that moved.
+    // Its one criterion is named "exact" as the first job's is: the metric both report, compared too.
     const lenient = 'def evaluate(messages, ground_truth=None, tools=None, **kwargs):\n    return {"score": 1.0, "reason": "lenient"}\n';
-    await t.call('POST', `${a}/evaluatorsV2`, { body: { evaluatorId: 'lenient', evaluator: { criteria: [{ name: 'lenient', codeSnippets: { language: 'python', fileContents: { 'main.py': lenient } } }] } } });
+    await t.call('POST', `${a}/evaluatorsV2`, { body: { evaluatorId: 'lenient', evaluator: { criteria: [{ name: 'exact', codeSnippets: { language: 'python', fileContents: { 'main.py': lenient } } }] } } });
     await waitFor(t, `${a}/evaluators/lenient`, (e) => e['state'] === 'ACTIVE');
     const created = await t.call('POST', `${a}/evaluationJobs`, {
       body: { evaluationJobId: 'second', leaderboardIds: ['main'], evaluationJob: { evaluator: `accounts/${t.accountId}/evaluators/lenient`, inputDataset: `accounts/${t.accountId}/datasets/qa`, outputDataset: `accounts/${t.accountId}/datasets/second-out` } },
@@ -308,6 +309,8 @@ describe('the web UI in a real browser', () => {
     expect(await page.getByTestId('compare-improved').textContent()).toBe('1');
     expect(await page.getByTestId('compare-regressed').textContent()).toBe('0');
     expect(await page.getByTestId('compare-diff').textContent()).toBe('0.1667');
+    // The metric both evaluators report, compared the same way.
+    expect(await page.getByTestId('compare-metric').allTextContents()).toEqual([expect.stringMatching(/^exact0\.1667\[0, 0\.5000\]1\.0000 \(mcnemar-exact\)6$/)]);
     await expect.poll(() => page.getByTestId('compare-row').count()).toBe(1);
     await page.getByTestId('compare-row').first().click();
     const sides = page.getByTestId('side-by-side');

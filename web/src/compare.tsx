@@ -112,7 +112,9 @@ function SummaryCard({ summary }: { summary: Summary }) {
       <div className="stat-value" data-testid={testId}>{value}</div>
     </div>
   );
+  const metrics = Object.entries(summary.metrics ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
+    <>
     <div className="stats" data-testid="compare-summary">
       {stat('Regressed', fmtInt(summary.regressed), 'compare-regressed')}
       {stat('Improved', fmtInt(summary.improved), 'compare-improved')}
@@ -126,6 +128,31 @@ function SummaryCard({ summary }: { summary: Summary }) {
         </div>
       </div>
     </div>
+    {metrics.length ? (
+      <table className="table" data-testid="compare-metrics" style={{ marginBottom: '1.5rem' }}>
+        <thead>
+          <tr>
+            <th>Metric</th>
+            <th className="num">Diff</th>
+            <th>95% CI</th>
+            <th className="num">p</th>
+            <th className="num">Pairs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.map(([name, m]) => (
+            <tr key={name} data-testid="compare-metric">
+              <td className="mono">{name}</td>
+              <td className="num">{fmtNum(m.meanDiff, 4)}</td>
+              <td className="small">[{fmtNum(m.ci95Low, 4)}, {fmtNum(m.ci95High, 4)}]</td>
+              <td className="num small">{fmtP(m.pValue)} ({m.test})</td>
+              <td className="num">{fmtInt(m.pairs)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    ) : null}
+    </>
   );
 }
 
