@@ -71,6 +71,7 @@ function ComparisonView({ api, id, baseline, joinKey, show }: { api: Api; id: st
     <>
       <ErrorBox error={result.error} />
       {data ? <SummaryCard summary={data.summary} /> : null}
+      {data ? <MetricDiffs metrics={data.summary.metrics ?? {}} /> : null}
       <table className="table results" data-testid="compare-rows">
         <thead>
           <tr>
@@ -112,9 +113,7 @@ function SummaryCard({ summary }: { summary: Summary }) {
       <div className="stat-value" data-testid={testId}>{value}</div>
     </div>
   );
-  const metrics = Object.entries(summary.metrics ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
-    <>
     <div className="stats" data-testid="compare-summary">
       {stat('Regressed', fmtInt(summary.regressed), 'compare-regressed')}
       {stat('Improved', fmtInt(summary.improved), 'compare-improved')}
@@ -128,31 +127,36 @@ function SummaryCard({ summary }: { summary: Summary }) {
         </div>
       </div>
     </div>
-    {metrics.length ? (
-      <table className="table" data-testid="compare-metrics" style={{ marginBottom: '1.5rem' }}>
-        <thead>
-          <tr>
-            <th>Metric</th>
-            <th className="num">Diff</th>
-            <th>95% CI</th>
-            <th className="num">p</th>
-            <th className="num">Pairs</th>
+  );
+}
+
+/** The paired difference of every metric both jobs report, as the score's. */
+function MetricDiffs({ metrics }: { metrics: Record<string, Paired> }) {
+  const rows = Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b));
+  if (rows.length === 0) return null;
+  return (
+    <table className="table" data-testid="compare-metrics" style={{ marginBottom: '1.5rem' }}>
+      <thead>
+        <tr>
+          <th>Metric</th>
+          <th className="num">Diff</th>
+          <th>95% CI</th>
+          <th className="num">p</th>
+          <th className="num">Pairs</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([name, m]) => (
+          <tr key={name} data-testid="compare-metric">
+            <td className="mono">{name}</td>
+            <td className="num">{fmtNum(m.meanDiff, 4)}</td>
+            <td className="small">[{fmtNum(m.ci95Low, 4)}, {fmtNum(m.ci95High, 4)}]</td>
+            <td className="num small">{fmtP(m.pValue)} ({m.test})</td>
+            <td className="num">{fmtInt(m.pairs)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {metrics.map(([name, m]) => (
-            <tr key={name} data-testid="compare-metric">
-              <td className="mono">{name}</td>
-              <td className="num">{fmtNum(m.meanDiff, 4)}</td>
-              <td className="small">[{fmtNum(m.ci95Low, 4)}, {fmtNum(m.ci95High, 4)}]</td>
-              <td className="num small">{fmtP(m.pValue)} ({m.test})</td>
-              <td className="num">{fmtInt(m.pairs)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    ) : null}
-    </>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
