@@ -354,6 +354,12 @@ describe('jobs with a rollout step', () => {
       expect(part['progress']).toMatchObject({ rowsDone: 0, rowsTotal: 40 });
       const done = await waitFor(t, `${a()}/evaluationJobs/counted`, finished);
       expect(done['progress']).toMatchObject({ rolloutsDone: 40, rowsDone: 40 });
+      // Two runs a row: the chunk's 10 input rows are 20 output rows in flight, as rowsTotal counts them.
+      await dataset('counted-runs', Array.from({ length: 10 }, (_, i) => sumRow(i)));
+      expect((await createJob('counted-runs', 'counted-runs', { numRuns: 2, maxConcurrentRollouts: 2 }, { settings: { chunkRows: 10 } })).status).toBe(200);
+      const running = await waitFor(t, `${a()}/evaluationJobs/counted-runs`, (j) => ((j['progress'] as { rolloutsDone?: number }).rolloutsDone ?? 0) >= 2, 60_000);
+      expect(running['progress']).toMatchObject({ rowsTotal: 20, rowsDone: 0, rowsInFlight: 20 });
+      expect((await waitFor(t, `${a()}/evaluationJobs/counted-runs`, finished))['state']).toBe('JOB_STATE_COMPLETED');
     } finally {
       model.options.latencyMs = 5;
     }

@@ -136,7 +136,8 @@ export function createJobService(store: Store, signedUrls: SignedUrlService, def
     /** progress() and the rows being scored right now (one more query: for a single job's GET). */
     async liveProgress(job: JobRecord): Promise<JobProgressView> {
       const view = this.progress(job);
-      return isTerminal(job.state) ? { ...view, rowsInFlight: 0 } : { ...view, rowsInFlight: await store.jobs.rowsInFlight(job.accountId, job.id) };
+      // Chunks hold input rows; a job of k runs makes k output rows of each, as rowsTotal counts them.
+      return isTerminal(job.state) ? { ...view, rowsInFlight: 0 } : { ...view, rowsInFlight: (await store.jobs.rowsInFlight(job.accountId, job.id)) * runsOf(job) };
     },
 
     async listResults(accountId: string, id: string, request: ListRequest) {
