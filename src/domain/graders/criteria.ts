@@ -166,7 +166,6 @@ export function checkTestingCriteria(value: unknown, available: GraderAvailabili
   return value as Grader[];
 }
 
-/** Whether a grader's score passes: string_check scores 1 or 0; the others compare with their threshold. */
 /** Every text_similarity metric the graders use, sub-graders of a multi included. */
 export function similarityMetricsOf(graders: readonly Grader[]): Set<string> {
   const metrics = new Set<string>();
@@ -178,6 +177,7 @@ export function similarityMetricsOf(graders: readonly Grader[]): Set<string> {
   return metrics;
 }
 
+/** Whether a grader's score passes: string_check scores 1 or 0; the others compare with their threshold. */
 export function passes(grader: Grader, score: number): boolean {
   if (grader.type === 'string_check' || grader.type === 'label_model') return score >= 1;
   const threshold = typeof grader['pass_threshold'] === 'number' ? grader['pass_threshold'] : DEFAULT_PASS_THRESHOLD;
