@@ -49,5 +49,8 @@ describe('resolveRollout', () => {
     expect(() => resolveRollout({ model: 'm' })).toThrow(/evaluationJob\.rollout\.baseUrl: is required/);
     expect(() => resolveRollout({ baseUrl: 'http://x/v1' })).toThrow(/evaluationJob\.rollout\.model: is required/);
     expect(() => resolveRollout({ baseUrl: 'http://x/v1', model: 'm', params: { extraBody: { n: 2 } } })).toThrow(/extra_body\.n: not allowed: use rollout\.numRuns/);
+    // An evaluator's num_runs is bounded like the job's own; the job's field overrides it.
+    expect(() => resolveRollout({ baseUrl: 'http://x/v1', model: 'm' }, { numRuns: 1000 })).toThrow(/^evaluationJob\.rollout\.numRuns: 1000 runs of each row \(declared by the evaluator: num_runs\) is not an integer from 1 to 100/);
+    expect(resolveRollout({ baseUrl: 'http://x/v1', model: 'm', numRuns: 3 }, { numRuns: 1000 }).numRuns).toBe(3);
   });
 });

@@ -52,6 +52,9 @@ export interface RolloutSettings {
   passThreshold: number;
 }
 
+/** Runs of each row a job may ask for (the wire's bound on `numRuns`, and on a declared `num_runs`). */
+export const MAX_RUNS = 100;
+
 export const DEFAULT_ROLLOUT = { apiKeySecret: '', params: {}, numRuns: 1, maxConcurrentRollouts: 96, requestTimeoutMs: 120_000, maxRetries: 4, passThreshold: 1 } as const;
 
 /** What a rollout did, kept with the row's result for the job's metrics. */
@@ -161,6 +164,10 @@ export function resolveRollout(job: RolloutInput, declared: RolloutInput = {}): 
     passThreshold: pick('passThreshold') as number,
   };
   if (!Number.isFinite(settings.passThreshold)) throw invalidArgument(`${field('passThreshold')}: expected a finite number`);
+  // The job's own field is checked on the wire; an evaluator's declared num_runs arrives here unchecked.
+  if (!Number.isInteger(settings.numRuns) || settings.numRuns < 1 || settings.numRuns > MAX_RUNS) {
+    throw invalidArgument(`${field('numRuns')}: ${settings.numRuns} runs of each row (declared by the evaluator: num_runs) is not an integer from 1 to ${MAX_RUNS}; set numRuns on the job`);
+  }
   if ((job.api ?? declared.api) === 'embeddings') {
     if (settings.numRuns !== 1) throw invalidArgument(`${field('numRuns')}: embeddings are one call per row (numRuns 1), got ${settings.numRuns}`);
     settings.api = 'embeddings';

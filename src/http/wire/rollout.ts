@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLLOUT_APIS, type CompletionParams, type RolloutInput, type RolloutSettings } from '../../domain/rollout.js';
+import { MAX_RUNS, ROLLOUT_APIS, type CompletionParams, type RolloutInput, type RolloutSettings } from '../../domain/rollout.js';
 
 /**
  * `evaluationJob.rollout` (a Tally extension, docs/api.md): call a model for every row before
@@ -21,7 +21,7 @@ export const rolloutSchema = z.strictObject({
   model: z.string().max(512).optional(),
   apiKeySecret: z.string().max(256).optional(),
   completionParams: completionParamsSchema.optional(),
-  numRuns: z.number().int().min(1).max(100).optional(),
+  numRuns: z.number().int().min(1).max(MAX_RUNS).optional(),
   maxConcurrentRollouts: z.number().int().min(1).max(1024).optional(),
   requestTimeoutSeconds: z.number().positive().max(3600).optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
