@@ -9,6 +9,7 @@
  * - build generation: a counter bumped by every build request, so a build that finishes after a
  *   newer request (a PATCH that changed requirements) cannot overwrite the newer outcome.
  */
+import type { RowConcurrencySettings } from './row-concurrency.js';
 import type { ResourceStatus } from './types.js';
 
 export const EVALUATOR_STATES = ['STATE_UNSPECIFIED', 'ACTIVE', 'BUILDING', 'BUILD_FAILED'] as const;
@@ -97,6 +98,17 @@ export interface DeclaredRollout {
   completionParams: Record<string, unknown> | null;
   numRuns: number;
   passedThreshold: number | null;
+  /** eval-protocol's max_concurrent_rollouts: the job's maxConcurrentRollouts unless it sets one. */
+  maxConcurrentRollouts?: number | null;
+  /** eval-protocol's max_concurrent_evaluations: the evaluator's maxConcurrentEvaluations unless it sets one. */
+  maxConcurrentEvaluations?: number | null;
+}
+
+/** Rows in flight per process as the evaluator asks: its own fields, else what its @evaluation_test declares. */
+export function rowConcurrencyOf(evaluator: EvaluatorRecord): RowConcurrencySettings {
+  const concurrency = evaluator.spec.maxConcurrentEvaluations ?? evaluator.declaredRollout?.maxConcurrentEvaluations ?? undefined;
+  const threads = evaluator.spec.evaluationThreads;
+  return { ...(concurrency === undefined ? {} : { maxConcurrentEvaluations: concurrency }), ...(threads === undefined ? {} : { evaluationThreads: threads }) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EvaluatorBox, BoxRuntime } from '../build/evaluator-box.js';
 import { evaluatorSandboxSpec } from '../build/evaluator-box.js';
 import { groupKeyOf } from '../domain/chunking.js';
-import type { EvaluatorRecord } from '../domain/evaluators.js';
+import { rowConcurrencyOf, type EvaluatorRecord } from '../domain/evaluators.js';
 import type { ChunkLease, JobRecord, RowResult } from '../domain/jobs.js';
 import { redactSecrets } from '../domain/secrets.js';
 import { toOutputRowFromText, type OutputRow, type ScoredRow } from '../domain/output-rows.js';
@@ -173,7 +173,7 @@ export async function prepareChunk(
 
 /** Rows one process of a build has in flight at once for this job (1 until a process said it is async). */
 export function rowsInFlight(pools: SlotPools, buildDir: string, job: JobRecord, evaluator: EvaluatorRecord): number {
-  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, rowConcurrencyOf(evaluator));
   const async = pools.asyncOf(buildDir);
   if (async === undefined) return 1;
   return async ? concurrency : Math.max(1, threads);
@@ -192,7 +192,7 @@ export async function scoreChunk(pools: SlotPools, chunk: PreparedChunk, signal:
   const results: RowResult[] = [];
   const fresh: NonNullable<ScoredChunk['fresh']> = [];
   const grouped = evaluator.mode === 'groupwise' || evaluator.mode === 'all';
-  const { concurrency, threads } = resolveRowConcurrency(job.settings, evaluator.spec);
+  const { concurrency, threads } = resolveRowConcurrency(job.settings, rowConcurrencyOf(evaluator));
   const hits = chunk.cache?.hits;
   // Rows the cache answers do not go to the evaluator; the output keeps the chunk's row order.
   const toScore = hits?.size ? input.filter((row) => !hits.has(row.idx)) : input;

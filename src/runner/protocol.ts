@@ -103,6 +103,8 @@ export interface ReadyRollout {
   completion_params: Record<string, unknown> | null;
   num_runs: number;
   passed_threshold: number | null;
+  max_concurrent_rollouts?: number | null;
+  max_concurrent_evaluations?: number | null;
 }
 
 export type ChildMessage =

@@ -279,5 +279,12 @@ function declaredRolloutOf(reported: ReadyRollout | null | undefined): DeclaredR
     completionParams: params && typeof params === 'object' && !Array.isArray(params) ? params : null,
     numRuns: Number.isInteger(reported.num_runs) && reported.num_runs > 0 ? reported.num_runs : 1,
     passedThreshold: typeof reported.passed_threshold === 'number' && Number.isFinite(reported.passed_threshold) ? reported.passed_threshold : null,
+    maxConcurrentRollouts: positiveIntOrNull(reported.max_concurrent_rollouts, 1024),
+    maxConcurrentEvaluations: positiveIntOrNull(reported.max_concurrent_evaluations, 1024),
   };
+}
+
+/** A positive integer up to `max` (the bound of the job's own field), else null. */
+function positiveIntOrNull(value: unknown, max: number): number | null {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max ? (value as number) : null;
 }

@@ -47,7 +47,7 @@ function declaredInput(evaluator: EvaluatorRecord): RolloutInput | undefined {
 const LITELLM_CLIENT_KEYS = new Set(['custom_llm_provider', 'num_retries', 'max_retries', 'timeout', 'request_timeout', 'drop_params', 'api_version', 'caching', 'mock_response']);
 
 /** eval-protocol / LiteLLM completion_params as rollout fields; keys Tally does not name go in the body as they are (LiteLLM's own settings excepted). */
-function fromCompletionParams({ completionParams: cp, numRuns, passedThreshold }: DeclaredRollout): RolloutInput {
+function fromCompletionParams({ completionParams: cp, numRuns, passedThreshold, maxConcurrentRollouts }: DeclaredRollout): RolloutInput {
   const { model, base_url: baseUrl, api_base: apiBase, api_key: _key, temperature, top_p, max_tokens, stop, seed, extra_body: extraBody, ...rest } = cp ?? {};
   const passed = Object.fromEntries(Object.entries(rest).filter(([key]) => !LITELLM_CLIENT_KEYS.has(key)));
   const params: CompletionParams = { extraBody: { ...(isObject(extraBody) ? extraBody : {}), ...passed } };
@@ -61,6 +61,7 @@ function fromCompletionParams({ completionParams: cp, numRuns, passedThreshold }
   if (url) input.baseUrl = url;
   if (typeof model === 'string') input.model = modelWithoutProvider(model);
   if (passedThreshold !== null) input.passThreshold = passedThreshold;
+  if (typeof maxConcurrentRollouts === 'number') input.maxConcurrentRollouts = maxConcurrentRollouts;
   return input;
 }
 

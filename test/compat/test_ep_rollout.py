@@ -78,6 +78,8 @@ def test_single_turn_evaluator_gets_its_rollout_from_tally(tally, tmp_path, mode
         {"messages": [{"role": "user", "content": "What is 1 + 1?"}], "ground_truth": "3"},
     ]
     _dataset(tally, "ep-sums", rows)
+    # What the @evaluation_test declares about concurrency is the evaluator's, and its jobs', default.
+    assert _api(tally, "GET", f"/evaluators/{evaluator_id}").json()["maxConcurrentEvaluations"] == 7
 
     # The declaration names no endpoint: a job without one says which field is missing.
     missing = _create_job(tally, "ep-no-url", evaluator_id, "ep-sums", None)
@@ -88,7 +90,7 @@ def test_single_turn_evaluator_gets_its_rollout_from_tally(tally, tmp_path, mode
     assert created.status_code == 200, created.text
     rollout = created.json()["rollout"]
     # Declared as eval-protocol writes it (LiteLLM's fireworks_ai/ prefix): the endpoint gets the model's own name.
-    assert rollout["model"] == "accounts/test/models/tiny" and rollout["numRuns"] == 2, rollout
+    assert rollout["model"] == "accounts/test/models/tiny" and rollout["numRuns"] == 2 and rollout["maxConcurrentRollouts"] == 3, rollout
     job = _wait_job(tally, "ep-gen")
     assert job["state"] == "JOB_STATE_COMPLETED", job
     metrics = job["metrics"]

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CRITERION_TYPES, SOURCE_TYPES, reportedSource, type EvaluatorRecord } from '../../domain/evaluators.js';
+import { CRITERION_TYPES, SOURCE_TYPES, reportedSource, rowConcurrencyOf, type EvaluatorRecord } from '../../domain/evaluators.js';
 import type { EvaluatorInput } from '../../services/evaluators.js';
 import { outputOnly } from '../validation.js';
 import { DEFAULT_MAX_CONCURRENT_EVALUATIONS, MAX_CONCURRENT_EVALUATIONS_LIMIT, MAX_EVALUATION_THREADS } from '../../domain/row-concurrency.js';
@@ -124,7 +124,7 @@ export function toWireEvaluator(record: EvaluatorRecord): Record<string, unknown
     rollupSettings: spec.rollupSettings,
     allowEgress: spec.allowEgress ?? false,
     currentVersionId: record.currentRevisionId || undefined,
-    maxConcurrentEvaluations: spec.maxConcurrentEvaluations ?? DEFAULT_MAX_CONCURRENT_EVALUATIONS,
+    maxConcurrentEvaluations: rowConcurrencyOf(record).maxConcurrentEvaluations ?? DEFAULT_MAX_CONCURRENT_EVALUATIONS,
     evaluationThreads: spec.evaluationThreads ?? 0,
   });
 }

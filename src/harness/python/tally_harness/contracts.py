@@ -281,6 +281,8 @@ def declared_rollout(params):
         "completion_params": safe(completion) if isinstance(completion, dict) else None,
         "num_runs": getattr(params, "num_runs", 1),
         "passed_threshold": threshold if isinstance(threshold, (int, float)) else None,
+        "max_concurrent_rollouts": getattr(params, "max_concurrent_rollouts", None),
+        "max_concurrent_evaluations": getattr(params, "max_concurrent_evaluations", None),
     }
 
 

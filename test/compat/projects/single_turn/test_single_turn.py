@@ -13,6 +13,8 @@ ROWS = [EvaluationRow(messages=[Message(role="user", content="What is 2 + 3?")],
     completion_params=[{"model": "fireworks_ai/accounts/test/models/tiny", "temperature": 0.25, "max_tokens": 32, "top_k": 4, "num_retries": 2}],
     rollout_processor=SingleTurnRolloutProcessor(),
     num_runs=2,
+    max_concurrent_rollouts=3,
+    max_concurrent_evaluations=7,
     mode="pointwise",
 )
 def test_single_turn(row: EvaluationRow) -> EvaluationRow:
