@@ -181,17 +181,22 @@ function rolledRow(row: Record<string, unknown>, idx: number, run: number, setti
     out['messages'] = [...(row['messages'] as unknown[]), outcome.message];
     Object.assign(stat, { promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens });
   }
+  const result = { message: outcome.ok ? outcome.message : null, finish_reason: outcome.ok ? outcome.finishReason : null };
+  return withCall(out, outputIndexOf(idx, run, settings.numRuns), settings, outcome, stat, result);
+}
+
+/** The row with what its call did under `rollout` (`result`: what the call gave), ready to score; an error when the call failed. */
+function withCall(out: Record<string, unknown>, idx: number, settings: RolloutSettings, outcome: CompletionOutcome | EmbeddingsOutcome, stat: RolloutStat, result: Record<string, unknown>): RolledRow {
   out['rollout'] = {
-    run,
+    run: stat.run,
     model: settings.model,
-    message: outcome.ok ? outcome.message : null,
-    finish_reason: outcome.ok ? outcome.finishReason : null,
+    ...result,
     usage: { prompt_tokens: stat.promptTokens, completion_tokens: stat.completionTokens },
     latency_ms: outcome.latencyMs,
     attempts: outcome.attempts,
     error: outcome.ok ? null : outcome.error,
   };
-  const rolled: RolledRow = { idx: outputIndexOf(idx, run, settings.numRuns), data: JSON.stringify(out), stat };
+  const rolled: RolledRow = { idx, data: JSON.stringify(out), stat };
   if (!outcome.ok) rolled.error = outcome.error;
   return rolled;
 }
@@ -225,18 +230,6 @@ async function embedRow(
 
 function embeddedRow(row: Record<string, unknown>, idx: number, settings: RolloutSettings, outcome: EmbeddingsOutcome, pairs?: [number, number][]): RolledRow {
   const stat: RolloutStat = { run: 0, promptTokens: outcome.ok ? outcome.promptTokens : 0, completionTokens: 0, latencyMs: outcome.latencyMs, failed: !outcome.ok };
-  const out: Record<string, unknown> = { ...row };
   const result = !outcome.ok ? {} : pairs ? { cosine: pairs.map(([i, j]) => cosineSimilarity(outcome.vectors[i]!, outcome.vectors[j]!)) } : { embeddings: outcome.vectors };
-  out['rollout'] = {
-    run: 0,
-    model: settings.model,
-    ...result,
-    usage: { prompt_tokens: stat.promptTokens, completion_tokens: 0 },
-    latency_ms: outcome.latencyMs,
-    attempts: outcome.attempts,
-    error: outcome.ok ? null : outcome.error,
-  };
-  const rolled: RolledRow = { idx, data: JSON.stringify(out), stat };
-  if (!outcome.ok) rolled.error = outcome.error;
-  return rolled;
+  return withCall({ ...row }, idx, settings, outcome, stat, result);
 }
